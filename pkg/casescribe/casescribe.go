@@ -1,0 +1,96 @@
+package casescribe
+
+import "time"
+
+// Role is what a person may do in one organization. The same login can hold a different role
+// in each organization it belongs to.
+type Role string
+
+// The roles of DESIGN §2.
+const (
+	RoleAdmin  Role = "admin"  // manages the organization's users and everything else
+	RoleMember Role = "member" // an end user of the firm: works on clients and cases
+	RoleGuest  Role = "guest"  // an outside reviewer: sees only what is shared
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleMember || r == RoleGuest
+}
+
+// Staff reports whether r belongs to the firm itself (admin or member), as opposed to a guest.
+func (r Role) Staff() bool {
+	return r == RoleAdmin || r == RoleMember
+}
+
+// MembershipStatus tells whether a person has accepted their invitation.
+type MembershipStatus string
+
+// Membership states: invited until the invitation is accepted, then active.
+const (
+	StatusInvited MembershipStatus = "invited"
+	StatusActive  MembershipStatus = "active"
+)
+
+// Caller is who makes a request, in which organization and with which role. It is built only
+// from the authorizer's verdict, never from a path or a body. OrgID and Role are empty on the
+// few routes that run outside any organization (GET /me, POST /orgs, accepting an invitation).
+type Caller struct {
+	UserID string
+	Email  string
+	OrgID  string
+	Role   Role
+}
+
+// User is one login (one Cognito user) as the product knows it.
+type User struct {
+	ID    string
+	Email string
+	Name  string
+}
+
+// Organization is a firm.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+// Membership ties a user to one organization with a role.
+type Membership struct {
+	OrgID     string
+	OrgName   string
+	UserID    string
+	Email     string
+	Name      string
+	Role      Role
+	Status    MembershipStatus
+	CreatedAt time.Time
+}
+
+// Client is a client of a firm; cases belong to it.
+type Client struct {
+	OrgID     string
+	ID        string
+	Name      string
+	CaseCount int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Case is one legal matter of a client.
+type Case struct {
+	OrgID     string
+	ID        string
+	ClientID  string
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Page is one page of a list and the opaque cursor of the next one ("" on the last page).
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}

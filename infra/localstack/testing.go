@@ -1,0 +1,193 @@
+package localstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Environment variables understood by the test helpers.
+const (
+	// EnvDynamoDBEndpoint, EnvCognitoEndpoint and EnvSESEndpoint, when all
+	// three are set, make ForTest use already-running emulators (e.g. the dev
+	// server's) instead of starting its own.
+	EnvDynamoDBEndpoint = "CASESCRIBE_DYNAMODB_ENDPOINT"
+	EnvCognitoEndpoint  = "CASESCRIBE_COGNITO_ENDPOINT"
+	EnvSESEndpoint      = "CASESCRIBE_SES_ENDPOINT"
+	// EnvRequireEmulators set to "1" turns "emulators unavailable" from a
+	// skip into a test failure; CI sets it so a broken setup cannot pass as
+	// a run of skipped tests.
+	EnvRequireEmulators = "CASESCRIBE_REQUIRE_EMULATORS"
+	// EnvEmulatorLog set to "1" copies the emulators' output to stderr, for
+	// debugging a failing start.
+	EnvEmulatorLog = "CASESCRIBE_EMULATOR_LOG"
+)
+
+// testStartTimeout bounds the shared stack's startup. It is above
+// readyTimeout so the per-emulator error (with output) wins over a bare
+// context deadline.
+const testStartTimeout = 90 * time.Second
+
+// shared is the one stack of a test binary. The first ForTest call starts it;
+// a failure is remembered so every test skips (or fails) with the same
+// reason without retrying a slow start.
+var shared struct {
+	once  sync.Once
+	mu    sync.Mutex
+	stack *Stack
+	err   error
+}
+
+// ForTest returns the test binary's shared emulator stack, starting it on
+// first use. Tests using it should create their own tables and user pools
+// (NewTestTable, NewTestUserPool) so they stay independent and may run in
+// parallel. If the emulators cannot be started the test is skipped, or fails
+// when CASESCRIBE_REQUIRE_EMULATORS=1. Call StopTestStack from TestMain.
+func ForTest(tb testing.TB) *Stack {
+	tb.Helper()
+	shared.once.Do(func() {
+		s, err := startShared()
+		shared.mu.Lock()
+		shared.stack, shared.err = s, err
+		shared.mu.Unlock()
+	})
+	shared.mu.Lock()
+	s, err := shared.stack, shared.err
+	shared.mu.Unlock()
+	if err != nil {
+		if os.Getenv(EnvRequireEmulators) == "1" {
+			tb.Fatalf("emulators unavailable (%s=1): %v", EnvRequireEmulators, err)
+		}
+		tb.Skipf("emulators unavailable: %v", err)
+	}
+	return s
+}
+
+// startShared connects to external emulators or starts a stack.
+func startShared() (*Stack, error) {
+	endpoints := map[string]string{
+		EnvDynamoDBEndpoint: os.Getenv(EnvDynamoDBEndpoint),
+		EnvCognitoEndpoint:  os.Getenv(EnvCognitoEndpoint),
+		EnvSESEndpoint:      os.Getenv(EnvSESEndpoint),
+	}
+	var missing []string
+	for _, k := range []string{EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint} {
+		if endpoints[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return &Stack{
+			DynamoDBEndpoint: strings.TrimRight(endpoints[EnvDynamoDBEndpoint], "/"),
+			CognitoEndpoint:  strings.TrimRight(endpoints[EnvCognitoEndpoint], "/"),
+			SESEndpoint:      strings.TrimRight(endpoints[EnvSESEndpoint], "/"),
+		}, nil
+	case 1, 2:
+		// A partial set is almost certainly a mistake; silently starting
+		// fresh emulators would hide it.
+		return nil, fmt.Errorf("set all of %s, %s and %s or none; missing %s",
+			EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint, strings.Join(missing, ", "))
+	}
+
+	var log io.Writer
+	if os.Getenv(EnvEmulatorLog) == "1" {
+		log = os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testStartTimeout)
+	defer cancel()
+	return Start(ctx, Options{Log: log})
+}
+
+// StopTestStack stops the shared stack if ForTest started one. Call it from
+// TestMain after m.Run. Without it the emulators still die with the test
+// binary on Linux (parent-death signal), but their temp dirs are left behind.
+// ForTest calls after StopTestStack skip or fail. A failure to stop is
+// reported on stderr, as TestMain has no test to fail at that point.
+func StopTestStack() {
+	// Settle the Once before taking the lock (the Once body takes it too), so
+	// a late ForTest cannot start a new stack that nobody stops.
+	shared.once.Do(func() {})
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	s := shared.stack
+	shared.stack = nil
+	if shared.err == nil {
+		shared.err = errors.New("test stack already stopped (ForTest called after StopTestStack)")
+	}
+	if s == nil {
+		return
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "localstack: stop test stack: %v\n", err)
+	}
+}
+
+// NewTestTable creates a table with a random name ("t-" + 12 hex digits) and
+// the schema from template.yaml in the shared stack, and deletes it when the
+// test ends. It returns the table name.
+func NewTestTable(tb testing.TB) string {
+	tb.Helper()
+	s := ForTest(tb)
+	name := "t-" + randomHex(tb, 6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := CreateTable(ctx, s.DynamoDB(), "", name); err != nil {
+		tb.Fatalf("new test table: %v", err)
+	}
+	tb.Cleanup(func() {
+		// tb.Context is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.DynamoDB().DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		var notFound *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &notFound) {
+			tb.Errorf("delete test table %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// NewTestUserPool creates a user pool and app client (see CreateUserPool) in
+// the shared stack and deletes the pool when the test ends.
+func NewTestUserPool(tb testing.TB) (poolID, clientID string) {
+	tb.Helper()
+	s := ForTest(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	poolID, clientID, err := CreateUserPool(ctx, s.Cognito(), "p-"+randomHex(tb, 6))
+	if err != nil {
+		tb.Fatalf("new test user pool: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := s.Cognito().DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: aws.String(poolID)}); err != nil {
+			tb.Errorf("delete test user pool %s: %v", poolID, err)
+		}
+	})
+	return poolID, clientID
+}
+
+// randomHex returns 2n random hex digits.
+func randomHex(tb testing.TB, n int) string {
+	tb.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatalf("random name: %v", err)
+	}
+	return hex.EncodeToString(b)
+}

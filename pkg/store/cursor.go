@@ -1,0 +1,45 @@
+package store
+
+import (
+	"encoding/base64"
+	"strings"
+
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/oklog/ulid/v2"
+)
+
+// A page cursor names the list it belongs to and the id of the last item returned; the store
+// rebuilds DynamoDB's start key from it and from the caller's organization. So a cursor never
+// carries a raw key, and a forged one can at most start another of the caller's own lists at
+// another of the caller's own ids.
+
+func encodeCursor(list, lastID string) string {
+	if lastID == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(list + ":" + lastID))
+}
+
+// decodeCursor returns the last id of a cursor of list, "" for no cursor, and EINVALID for a
+// cursor of another list or one that was not made here.
+func decodeCursor(list, cursor string) (string, error) {
+	if cursor == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return "", badCursor()
+	}
+	id, ok := strings.CutPrefix(string(raw), list+":")
+	if !ok {
+		return "", badCursor()
+	}
+	if _, err := ulid.ParseStrict(id); err != nil {
+		return "", badCursor()
+	}
+	return id, nil
+}
+
+func badCursor() error {
+	return casescribe.Errorf(casescribe.EINVALID, "The cursor is not valid for this list; start again without it.")
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"time"
+
+	"github.com/casescribe/sharing/pkg/casescribe"
+)
+
+// Item structs mirror what is stored, with their keys; domain types never carry keys. The
+// conversions below are the only place the two meet.
+
+type orgItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	CreatedBy string    `dynamodbav:"createdBy"`
+}
+
+func newOrgItem(o casescribe.Organization) orgItem {
+	return orgItem{PK: orgPK(o.ID), SK: orgSortKey, Type: typeOrg, ID: o.ID, Name: o.Name,
+		CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy}
+}
+
+func (i orgItem) domain() casescribe.Organization {
+	return casescribe.Organization{ID: i.ID, Name: i.Name, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy}
+}
+
+// membershipItem is stored in the organization's partition (the authorizer's one GetItem) and
+// indexed by user in GSI1 (the organization picker). OrgName is copied in so that the picker
+// is one query; no route renames an organization yet.
+type membershipItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	GSI1PK    string    `dynamodbav:"GSI1PK"`
+	GSI1SK    string    `dynamodbav:"GSI1SK"`
+	Type      string    `dynamodbav:"type"`
+	OrgID     string    `dynamodbav:"orgId"`
+	OrgName   string    `dynamodbav:"orgName"`
+	UserID    string    `dynamodbav:"userId"`
+	Email     string    `dynamodbav:"email"`
+	Name      string    `dynamodbav:"name"`
+	Role      string    `dynamodbav:"role"`
+	Status    string    `dynamodbav:"status"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+}
+
+func newMembershipItem(m casescribe.Membership) membershipItem {
+	return membershipItem{PK: orgPK(m.OrgID), SK: memberSK(m.UserID),
+		GSI1PK: userPK(m.UserID), GSI1SK: membershipIndexSK(m.OrgID), Type: typeMember,
+		OrgID: m.OrgID, OrgName: m.OrgName, UserID: m.UserID, Email: m.Email, Name: m.Name,
+		Role: string(m.Role), Status: string(m.Status), CreatedAt: m.CreatedAt}
+}
+
+func (i membershipItem) domain() casescribe.Membership {
+	return casescribe.Membership{OrgID: i.OrgID, OrgName: i.OrgName, UserID: i.UserID,
+		Email: i.Email, Name: i.Name, Role: casescribe.Role(i.Role),
+		Status: casescribe.MembershipStatus(i.Status), CreatedAt: i.CreatedAt}
+}
+
+// profileItem is the product's record of a login: the name it gave, which a Cognito ID token
+// does not carry. It sits in GSI1 beside the memberships so that GET /me is one query.
+type profileItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	Type   string `dynamodbav:"type"`
+	ID     string `dynamodbav:"id"`
+	Email  string `dynamodbav:"email"`
+	Name   string `dynamodbav:"name"`
+}
+
+func (i profileItem) domain() casescribe.User {
+	return casescribe.User{ID: i.ID, Email: i.Email, Name: i.Name}
+}
+
+// clientItem counts its cases so that deleting a client with cases can be refused by a
+// condition, race-free, instead of by a query that a concurrent create could outrun.
+type clientItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	OrgID     string    `dynamodbav:"orgId"`
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	CaseCount int       `dynamodbav:"caseCount"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+}
+
+func newClientItem(c casescribe.Client) clientItem {
+	return clientItem{PK: orgPK(c.OrgID), SK: clientSK(c.ID), Type: typeClient, OrgID: c.OrgID,
+		ID: c.ID, Name: c.Name, CaseCount: c.CaseCount, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func (i clientItem) domain() casescribe.Client {
+	return casescribe.Client{OrgID: i.OrgID, ID: i.ID, Name: i.Name, CaseCount: i.CaseCount,
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+}
+
+// caseItem lives in the organization's partition (one GetItem by id) and in its client's GSI1
+// partition (the client's case list).
+type caseItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	GSI1PK    string    `dynamodbav:"GSI1PK"`
+	GSI1SK    string    `dynamodbav:"GSI1SK"`
+	Type      string    `dynamodbav:"type"`
+	OrgID     string    `dynamodbav:"orgId"`
+	ID        string    `dynamodbav:"id"`
+	ClientID  string    `dynamodbav:"clientId"`
+	Name      string    `dynamodbav:"name"`
+	CreatedAt time.Time `dynamodbav:"createdAt"`
+	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+}
+
+func newCaseItem(c casescribe.Case) caseItem {
+	return caseItem{PK: orgPK(c.OrgID), SK: caseSK(c.ID), GSI1PK: clientCasesKey(c.OrgID, c.ClientID),
+		GSI1SK: caseSK(c.ID), Type: typeCase, OrgID: c.OrgID, ID: c.ID, ClientID: c.ClientID,
+		Name: c.Name, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+func (i caseItem) domain() casescribe.Case {
+	return casescribe.Case{OrgID: i.OrgID, ID: i.ID, ClientID: i.ClientID, Name: i.Name,
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"strings"
+)
+
+// All key builders live here. Every partition key of organization data starts with the
+// organization, so no key built from a caller's organization can reach another one. The only
+// keys led by something else belong to a login itself: its profile and the index of its
+// memberships (the organization picker), which hold no organization's records.
+const (
+	orgPrefix     = "ORG#"
+	userPrefix    = "USER#"
+	memberPrefix  = "MEMBER#"
+	clientPrefix  = "CLIENT#"
+	casePrefix    = "CASE#"
+	orgSortKey    = "ORG"
+	profileSK     = "PROFILE"
+	indexGSI1     = "GSI1"
+	typeOrg       = "organization"
+	typeMember    = "membership"
+	typeClient    = "client"
+	typeCase      = "case"
+	typeProfile   = "profile"
+	keySeparator  = "#"
+	clientCasesPK = "#" + clientPrefix // ORG#<org>#CLIENT#<client>
+)
+
+func orgPK(orgID string) string { return orgPrefix + orgID }
+
+func userPK(userID string) string { return userPrefix + userID }
+
+func memberSK(userID string) string { return memberPrefix + userID }
+
+func clientSK(clientID string) string { return clientPrefix + clientID }
+
+func caseSK(caseID string) string { return casePrefix + caseID }
+
+// clientCasesKey is the GSI1 partition of a client's cases.
+func clientCasesKey(orgID, clientID string) string {
+	return orgPK(orgID) + clientCasesPK + clientID
+}
+
+// membershipIndexSK sorts a user's memberships in GSI1 by organization.
+func membershipIndexSK(orgID string) string { return orgPK(orgID) }
+
+// idFromKey returns what follows prefix in key, or "" when key does not start with it.
+func idFromKey(key, prefix string) string {
+	id, ok := strings.CutPrefix(key, prefix)
+	if !ok || strings.Contains(id, keySeparator) {
+		return ""
+	}
+	return id
+}

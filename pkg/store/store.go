@@ -1,0 +1,553 @@
+// Package store keeps the product's records in one DynamoDB table (single-table design),
+// through aws-sdk-go-v2. Every organization record is keyed by its organization first; every
+// create and update carries a condition; every change to more than one item is one
+// transaction. It is tested against DynamoDB Local, never against a mock of itself.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/casescribe/sharing/pkg/casescribe"
+)
+
+// DB is the part of the DynamoDB client the store uses; *dynamodb.Client implements it.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Store reads and writes the product's records.
+type Store struct {
+	db    DB
+	table string
+}
+
+// New returns a Store on the named table. It takes its client as given and never loads AWS
+// configuration itself.
+func New(db DB, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// Page size bounds for lists.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 100
+)
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func mustNotExist() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("PK"))
+}
+
+func mustExist() expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name("PK"))
+}
+
+// get reads one item into out. Returns ENOTFOUND (with what in its message) when absent.
+func (s *Store) get(ctx context.Context, pk, sk, what string, out any) error {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.table,
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return convert("get "+what, err)
+	}
+	if res.Item == nil {
+		return casescribe.Errorf(casescribe.ENOTFOUND, "%s not found.", what)
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+// put writes a new item, refusing to overwrite one.
+func (s *Store) put(item any) (*types.Put, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, fmt.Errorf("encode item: %w", err)
+	}
+	expr, err := expression.NewBuilder().WithCondition(mustNotExist()).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	return &types.Put{TableName: &s.table, Item: av, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names()}, nil
+}
+
+// --- Organizations, memberships and profiles -------------------------------------------------
+
+// CreateOrganization creates an organization with its founder as an active admin, and records
+// the founder's profile, in one transaction. Returns ECONFLICT if the id is taken.
+func (s *Store) CreateOrganization(ctx context.Context, org casescribe.Organization, founder casescribe.User) error {
+	orgPut, err := s.put(newOrgItem(org))
+	if err != nil {
+		return err
+	}
+	m := casescribe.Membership{OrgID: org.ID, OrgName: org.Name, UserID: founder.ID,
+		Email: founder.Email, Name: founder.Name, Role: casescribe.RoleAdmin,
+		Status: casescribe.StatusActive, CreatedAt: org.CreatedAt}
+	memberPut, err := s.put(newMembershipItem(m))
+	if err != nil {
+		return err
+	}
+	profile, err := s.profileUpdate(founder)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Put: orgPut}, {Put: memberPut}, {Update: profile}},
+	})
+	return convert("create organization", err)
+}
+
+// profileUpdate records a login's email and, the first time, its name. The name a person gave
+// is kept over later ones (they may differ per invitation); the email follows Cognito.
+func (s *Store) profileUpdate(u casescribe.User) (*types.Update, error) {
+	upd := expression.Set(expression.Name("type"), expression.Value(typeProfile)).
+		Set(expression.Name("id"), expression.Value(u.ID)).
+		Set(expression.Name("email"), expression.Value(u.Email)).
+		Set(expression.Name("name"), expression.IfNotExists(expression.Name("name"), expression.Value(u.Name))).
+		Set(expression.Name("GSI1PK"), expression.Value(userPK(u.ID))).
+		Set(expression.Name("GSI1SK"), expression.Value(profileSK))
+	// The profile belongs to this login alone: an existing item must be this user's.
+	cond := expression.Or(mustNotExist(), expression.Name("id").Equal(expression.Value(u.ID)))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build profile update: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: key(userPK(u.ID), profileSK),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// PutMembership creates a membership (and records the person's profile) in one transaction.
+// Returns ENOTFOUND if the organization does not exist, ECONFLICT if the person already
+// belongs to it.
+func (s *Store) PutMembership(ctx context.Context, m casescribe.Membership) error {
+	orgCheck, err := expression.NewBuilder().WithCondition(mustExist()).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	memberPut, err := s.put(newMembershipItem(m))
+	if err != nil {
+		return err
+	}
+	profile, err := s.profileUpdate(casescribe.User{ID: m.UserID, Email: m.Email, Name: m.Name})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(orgPK(m.OrgID), orgSortKey),
+				ConditionExpression: orgCheck.Condition(), ExpressionAttributeNames: orgCheck.Names()}},
+			{Put: memberPut},
+			{Update: profile},
+		},
+	})
+	if conditionFailed(err, 0) {
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Organization not found.")
+	}
+	if conditionFailed(err, 1) {
+		return casescribe.Errorf(casescribe.ECONFLICT, "This person already belongs to the organization.")
+	}
+	return convert("put membership", err)
+}
+
+// GetOrganization returns one organization. Returns ENOTFOUND if unknown.
+func (s *Store) GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error) {
+	var it orgItem
+	if err := s.get(ctx, orgPK(orgID), orgSortKey, "Organization", &it); err != nil {
+		return casescribe.Organization{}, err
+	}
+	return it.domain(), nil
+}
+
+// GetMembership returns the membership of a user in an organization: the authorizer's one
+// round trip. Returns ENOTFOUND if the user does not belong to it.
+func (s *Store) GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error) {
+	var it membershipItem
+	if err := s.get(ctx, orgPK(orgID), memberSK(userID), "Membership", &it); err != nil {
+		return casescribe.Membership{}, err
+	}
+	return it.domain(), nil
+}
+
+// UserMemberships returns a login's profile (ENOTFOUND-free: a zero User when it has none yet)
+// and every membership it holds, in one query of the user's index partition.
+func (s *Store) UserMemberships(ctx context.Context, userID string) (casescribe.User, []casescribe.Membership, error) {
+	keyCond := expression.Key("GSI1PK").Equal(expression.Value(userPK(userID)))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return casescribe.User{}, nil, fmt.Errorf("build query: %w", err)
+	}
+	var user casescribe.User
+	var out []casescribe.Membership
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(indexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return casescribe.User{}, nil, convert("list memberships", err)
+		}
+		for _, raw := range page.Items {
+			var head struct {
+				Type string `dynamodbav:"type"`
+			}
+			if err := attributevalue.UnmarshalMap(raw, &head); err != nil {
+				return casescribe.User{}, nil, fmt.Errorf("decode item type: %w", err)
+			}
+			switch head.Type {
+			case typeProfile:
+				var it profileItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return casescribe.User{}, nil, fmt.Errorf("decode profile: %w", err)
+				}
+				user = it.domain()
+			case typeMember:
+				var it membershipItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return casescribe.User{}, nil, fmt.Errorf("decode membership: %w", err)
+				}
+				out = append(out, it.domain())
+			}
+		}
+	}
+	return user, out, nil
+}
+
+// --- Clients ---------------------------------------------------------------------------------
+
+// CreateClient stores a new client. Returns ECONFLICT if the id is taken.
+func (s *Store) CreateClient(ctx context.Context, c casescribe.Client) error {
+	put, err := s.put(newClientItem(c))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
+	return convert("create client", err)
+}
+
+// GetClient returns one client of the organization. Returns ENOTFOUND if unknown.
+func (s *Store) GetClient(ctx context.Context, orgID, clientID string) (casescribe.Client, error) {
+	var it clientItem
+	if err := s.get(ctx, orgPK(orgID), clientSK(clientID), "Client", &it); err != nil {
+		return casescribe.Client{}, err
+	}
+	return it.domain(), nil
+}
+
+// GetClients returns the clients with the given ids, in one batch read, keyed by id. Unknown
+// ids are absent from the map.
+func (s *Store) GetClients(ctx context.Context, orgID string, ids []string) (map[string]casescribe.Client, error) {
+	out := make(map[string]casescribe.Client, len(ids))
+	seen := make(map[string]bool, len(ids))
+	var keys []map[string]types.AttributeValue
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		keys = append(keys, key(orgPK(orgID), clientSK(id)))
+	}
+	// BatchGetItem takes at most 100 keys and may hand some back unprocessed.
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		keys = keys[n:]
+		for len(pending) > 0 {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, convert("get clients", err)
+			}
+			for _, raw := range res.Responses[s.table] {
+				var it clientItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return nil, fmt.Errorf("decode client: %w", err)
+				}
+				out[it.ID] = it.domain()
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// ListClients returns one page of the organization's clients, oldest first.
+func (s *Store) ListClients(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Client], error) {
+	var page casescribe.Page[casescribe.Client]
+	items, next, err := s.queryPrefix(ctx, orgID, clientPrefix, "clients", cursor, limit)
+	if err != nil {
+		return page, err
+	}
+	for _, raw := range items {
+		var it clientItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return page, fmt.Errorf("decode client: %w", err)
+		}
+		page.Items = append(page.Items, it.domain())
+	}
+	page.NextCursor = next
+	return page, nil
+}
+
+// UpdateClient renames a client. Returns ENOTFOUND if unknown.
+func (s *Store) UpdateClient(ctx context.Context, orgID, clientID, name string, now time.Time) (casescribe.Client, error) {
+	upd := expression.Set(expression.Name("name"), expression.Value(name)).
+		Set(expression.Name("updatedAt"), expression.Value(now))
+	var it clientItem
+	err := s.update(ctx, key(orgPK(orgID), clientSK(clientID)), upd, mustExist(), &it)
+	if conditionFailed(err, -1) {
+		return casescribe.Client{}, casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
+	}
+	if err != nil {
+		return casescribe.Client{}, convert("update client", err)
+	}
+	return it.domain(), nil
+}
+
+// DeleteClient deletes a client that has no cases. Returns ENOTFOUND if unknown and ECONFLICT
+// if it still has cases, decided by one conditional write so no case can slip in between.
+func (s *Store) DeleteClient(ctx context.Context, orgID, clientID string) error {
+	cond := mustExist().And(expression.Name("caseCount").Equal(expression.Value(0)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Delete: &types.Delete{
+			TableName: &s.table, Key: key(orgPK(orgID), clientSK(clientID)),
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}}},
+	})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && conditionFailed(err, 0) {
+		if len(tce.CancellationReasons) > 0 && tce.CancellationReasons[0].Item != nil {
+			return casescribe.Errorf(casescribe.ECONFLICT, "This client still has cases; delete or move them first.")
+		}
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
+	}
+	return convert("delete client", err)
+}
+
+// --- Cases -----------------------------------------------------------------------------------
+
+// CreateCase stores a new case under its client and counts it on the client, in one
+// transaction. Returns ENOTFOUND if the client does not exist.
+func (s *Store) CreateCase(ctx context.Context, c casescribe.Case) error {
+	put, err := s.put(newCaseItem(c))
+	if err != nil {
+		return err
+	}
+	count, err := s.caseCount(c.OrgID, c.ClientID, 1, mustExist())
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Update: count}, {Put: put}},
+	})
+	if conditionFailed(err, 0) {
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
+	}
+	return convert("create case", err)
+}
+
+func (s *Store) caseCount(orgID, clientID string, delta int, cond expression.ConditionBuilder) (*types.Update, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name("caseCount"), expression.Value(delta))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build case count: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: key(orgPK(orgID), clientSK(clientID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// GetCase returns one case of the organization. Returns ENOTFOUND if unknown.
+func (s *Store) GetCase(ctx context.Context, orgID, caseID string) (casescribe.Case, error) {
+	var it caseItem
+	if err := s.get(ctx, orgPK(orgID), caseSK(caseID), "Case", &it); err != nil {
+		return casescribe.Case{}, err
+	}
+	return it.domain(), nil
+}
+
+// ListCases returns one page of the organization's cases, oldest first.
+func (s *Store) ListCases(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Case], error) {
+	items, next, err := s.queryPrefix(ctx, orgID, casePrefix, "cases", cursor, limit)
+	if err != nil {
+		return casescribe.Page[casescribe.Case]{}, err
+	}
+	return decodeCases(items, next)
+}
+
+// ListClientCases returns one page of a client's cases, oldest first.
+func (s *Store) ListClientCases(ctx context.Context, orgID, clientID, cursor string, limit int) (casescribe.Page[casescribe.Case], error) {
+	list := "client-cases:" + clientID
+	last, err := decodeCursor(list, cursor)
+	if err != nil {
+		return casescribe.Page[casescribe.Case]{}, err
+	}
+	pk := clientCasesKey(orgID, clientID)
+	keyCond := expression.Key("GSI1PK").Equal(expression.Value(pk))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return casescribe.Page[casescribe.Case]{}, fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), Limit: aws.Int32(int32(clampLimit(limit)))}
+	if last != "" {
+		start := key(orgPK(orgID), caseSK(last))
+		start["GSI1PK"] = &types.AttributeValueMemberS{Value: pk}
+		start["GSI1SK"] = &types.AttributeValueMemberS{Value: caseSK(last)}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return casescribe.Page[casescribe.Case]{}, convert("list client cases", err)
+	}
+	return decodeCases(res.Items, encodeCursor(list, lastID(res.LastEvaluatedKey, "SK", casePrefix)))
+}
+
+func decodeCases(items []map[string]types.AttributeValue, next string) (casescribe.Page[casescribe.Case], error) {
+	page := casescribe.Page[casescribe.Case]{NextCursor: next}
+	for _, raw := range items {
+		var it caseItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return page, fmt.Errorf("decode case: %w", err)
+		}
+		page.Items = append(page.Items, it.domain())
+	}
+	return page, nil
+}
+
+// UpdateCase renames a case. Returns ENOTFOUND if unknown.
+func (s *Store) UpdateCase(ctx context.Context, orgID, caseID, name string, now time.Time) (casescribe.Case, error) {
+	upd := expression.Set(expression.Name("name"), expression.Value(name)).
+		Set(expression.Name("updatedAt"), expression.Value(now))
+	var it caseItem
+	err := s.update(ctx, key(orgPK(orgID), caseSK(caseID)), upd, mustExist(), &it)
+	if conditionFailed(err, -1) {
+		return casescribe.Case{}, casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
+	}
+	if err != nil {
+		return casescribe.Case{}, convert("update case", err)
+	}
+	return it.domain(), nil
+}
+
+// DeleteCase deletes a case and uncounts it on its client, in one transaction. The case must
+// still belong to clientID. Returns ENOTFOUND if it is gone.
+func (s *Store) DeleteCase(ctx context.Context, orgID, clientID, caseID string) error {
+	cond := mustExist().And(expression.Name("clientId").Equal(expression.Value(clientID)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build condition: %w", err)
+	}
+	count, err := s.caseCount(orgID, clientID, -1, mustExist())
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(orgID), caseSK(caseID)),
+				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+				ExpressionAttributeValues: expr.Values()}},
+			{Update: count},
+		},
+	})
+	if conditionFailed(err, -1) {
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
+	}
+	return convert("delete case", err)
+}
+
+// --- shared query helpers --------------------------------------------------------------------
+
+// update applies upd under cond and decodes the new item into out.
+func (s *Store) update(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder, out any) error {
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: k,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew})
+	if err != nil {
+		return err
+	}
+	if err := attributevalue.UnmarshalMap(res.Attributes, out); err != nil {
+		return fmt.Errorf("decode updated item: %w", err)
+	}
+	return nil
+}
+
+// queryPrefix reads one page of the organization partition's items whose sort key starts with
+// prefix.
+func (s *Store) queryPrefix(ctx context.Context, orgID, prefix, list, cursor string, limit int) ([]map[string]types.AttributeValue, string, error) {
+	last, err := decodeCursor(list, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	keyCond := expression.Key("PK").Equal(expression.Value(orgPK(orgID))).
+		And(expression.Key("SK").BeginsWith(prefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, "", fmt.Errorf("build query: %w", err)
+	}
+	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(clampLimit(limit)))}
+	if last != "" {
+		in.ExclusiveStartKey = key(orgPK(orgID), prefix+last)
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", convert("list "+list, err)
+	}
+	return res.Items, encodeCursor(list, lastID(res.LastEvaluatedKey, "SK", prefix)), nil
+}
+
+// lastID is the id in a page's last evaluated key, "" on the last page.
+func lastID(lek map[string]types.AttributeValue, attr, prefix string) string {
+	v, ok := lek[attr].(*types.AttributeValueMemberS)
+	if !ok {
+		return ""
+	}
+	return idFromKey(v.Value, prefix)
+}
+
+func clampLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultLimit
+	}
+	return min(limit, MaxLimit)
+}

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/casescribe/sharing/pkg/access"
+)
+
+// Route is one HTTP route of the API: one Lambda function in AWS, one pattern of the local
+// server, one operation of the OpenAPI document, one function of template.yaml. This table is
+// the single list all of them are checked against.
+type Route struct {
+	// ID is the OpenAPI operationId; the function directory is its kebab-case form.
+	ID     string
+	Method string
+	// Path uses API Gateway's and net/http's shared {param} syntax.
+	Path   string
+	Action access.Action
+	handle handlerFunc
+}
+
+// Key is the route as API Gateway names it in events: "GET /clients/{clientId}".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// routes is the route table.
+var routes = []Route{
+	{"getMe", http.MethodGet, "/me", access.ReadProfile, (*Server).getMe},
+	{"createOrganization", http.MethodPost, "/orgs", access.CreateOrganization, (*Server).createOrganization},
+
+	{"listClients", http.MethodGet, "/clients", access.ListClients, (*Server).listClients},
+	{"createClient", http.MethodPost, "/clients", access.CreateClient, (*Server).createClient},
+	{"getClient", http.MethodGet, "/clients/{clientId}", access.ReadClient, (*Server).getClient},
+	{"updateClient", http.MethodPatch, "/clients/{clientId}", access.UpdateClient, (*Server).updateClient},
+	{"deleteClient", http.MethodDelete, "/clients/{clientId}", access.DeleteClient, (*Server).deleteClient},
+	{"listClientCases", http.MethodGet, "/clients/{clientId}/cases", access.ListCases, (*Server).listClientCases},
+	{"createCase", http.MethodPost, "/clients/{clientId}/cases", access.CreateCase, (*Server).createCase},
+
+	{"listCases", http.MethodGet, "/cases", access.ListCases, (*Server).listCases},
+	{"getCase", http.MethodGet, "/cases/{caseId}", access.ReadCase, (*Server).getCase},
+	{"updateCase", http.MethodPatch, "/cases/{caseId}", access.UpdateCase, (*Server).updateCase},
+	{"deleteCase", http.MethodDelete, "/cases/{caseId}", access.DeleteCase, (*Server).deleteCase},
+}
+
+// Routes returns a copy of the route table.
+func Routes() []Route {
+	return append([]Route(nil), routes...)
+}
+
+// RouteByKey returns the route API Gateway names key ("GET /clients/{clientId}").
+func RouteByKey(key string) (Route, bool) {
+	for _, r := range routes {
+		if r.Key() == key {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// RouteByID returns the route with the given operation id.
+func RouteByID(id string) (Route, bool) {
+	for _, r := range routes {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// NeedOf returns what the route API Gateway names key needs. An unknown route needs the most.
+func NeedOf(key string) access.Need {
+	if r, ok := RouteByKey(key); ok {
+		return r.Action.Needs()
+	}
+	return access.NeedOrganization
+}

@@ -1,0 +1,124 @@
+// Package api is the HTTP API: the route table, one http.Handler per route, and the error
+// and JSON conventions of DESIGN §7. The same handlers run inside Lambda (one route per
+// function) and in the local server (every route behind the authorizer middleware).
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/oklog/ulid/v2"
+)
+
+// Store is what the handlers need from storage. Every method's errors carry casescribe codes:
+// ENOTFOUND for an unknown record, ECONFLICT for a failed condition.
+type Store interface {
+	CreateOrganization(ctx context.Context, org casescribe.Organization, founder casescribe.User) error
+	UserMemberships(ctx context.Context, userID string) (casescribe.User, []casescribe.Membership, error)
+
+	CreateClient(ctx context.Context, c casescribe.Client) error
+	GetClient(ctx context.Context, orgID, clientID string) (casescribe.Client, error)
+	GetClients(ctx context.Context, orgID string, ids []string) (map[string]casescribe.Client, error)
+	ListClients(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Client], error)
+	UpdateClient(ctx context.Context, orgID, clientID, name string, now time.Time) (casescribe.Client, error)
+	DeleteClient(ctx context.Context, orgID, clientID string) error
+
+	CreateCase(ctx context.Context, c casescribe.Case) error
+	GetCase(ctx context.Context, orgID, caseID string) (casescribe.Case, error)
+	ListCases(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Case], error)
+	ListClientCases(ctx context.Context, orgID, clientID, cursor string, limit int) (casescribe.Page[casescribe.Case], error)
+	UpdateCase(ctx context.Context, orgID, caseID, name string, now time.Time) (casescribe.Case, error)
+	DeleteCase(ctx context.Context, orgID, clientID, caseID string) error
+}
+
+// Server holds what every handler needs.
+type Server struct {
+	store Store
+	now   func() time.Time
+	newID func() string
+}
+
+// NewServer returns a Server on the given store.
+func NewServer(store Store) *Server {
+	return &Server{
+		store: store,
+		now:   func() time.Time { return time.Now().UTC() },
+		newID: func() string { return ulid.Make().String() },
+	}
+}
+
+type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, c casescribe.Caller) error
+
+type ctxKey int
+
+const (
+	callerKey ctxKey = iota
+	authErrorKey
+)
+
+// WithCaller returns ctx carrying the authorizer's verdict: who calls, in which organization,
+// with which role. Only the authorizer glue (Lambda context or local middleware) calls it.
+func WithCaller(ctx context.Context, c casescribe.Caller) context.Context {
+	return context.WithValue(ctx, callerKey, c)
+}
+
+// WithAuthError returns ctx carrying why the authorizer refused the request, so that the
+// route answers with that error in the API's own shape.
+func WithAuthError(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, authErrorKey, err)
+}
+
+// callerFrom returns the caller the authorizer put in ctx, or the authorizer's refusal. With
+// neither, the request is refused: a handler never runs without a verdict.
+func callerFrom(ctx context.Context) (casescribe.Caller, error) {
+	if err, ok := ctx.Value(authErrorKey).(error); ok && err != nil {
+		return casescribe.Caller{}, err
+	}
+	if c, ok := ctx.Value(callerKey).(casescribe.Caller); ok && c.UserID != "" {
+		return c, nil
+	}
+	return casescribe.Caller{}, casescribe.Errorf(casescribe.EUNAUTHENTICATED, "Sign in first.")
+}
+
+// Handler returns the http.Handler of one route, for its Lambda function. The caller must
+// already be in the request context (see WithCaller).
+func (s *Server) Handler(routeID string) (http.Handler, bool) {
+	rt, ok := RouteByID(routeID)
+	if !ok {
+		return nil, false
+	}
+	mux := http.NewServeMux()
+	mux.Handle(rt.Key(), s.serve(rt))
+	mux.Handle("/", notFound())
+	return mux, true
+}
+
+// serve runs one route: the caller from the authorizer, the role rule of its action, then the
+// handler; any error becomes the API's JSON error.
+func (s *Server) serve(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c casescribe.Caller
+		var err error
+		if rt.Action.Needs() != access.NeedNothing {
+			c, err = callerFrom(r.Context())
+		}
+		if err == nil {
+			err = access.Permit(c, rt.Action)
+		}
+		if err == nil {
+			err = rt.handle(s, w, r, c)
+		}
+		if err != nil {
+			writeError(w, r, rt.ID, err)
+		}
+	})
+}
+
+func notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, "", casescribe.Errorf(casescribe.ENOTFOUND, "There is no %s %s.", r.Method, r.URL.Path))
+	})
+}

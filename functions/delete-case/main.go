@@ -1,0 +1,17 @@
+// Command delete-case is the Lambda function of DELETE /cases/{caseId}.
+package main
+
+import (
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/casescribe/sharing/pkg/awslambda"
+)
+
+func main() {
+	h, err := awslambda.Route("deleteCase")
+	if err != nil {
+		log.Fatalf("delete-case: %v", err)
+	}
+	lambda.Start(h)
+}

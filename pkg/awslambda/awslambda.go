@@ -1,0 +1,146 @@
+// Package awslambda is the Lambda glue: it builds what a function needs once, at cold start,
+// from its environment, and adapts the route handlers and the authorizer to API Gateway HTTP
+// API events (payload 2.0). No rule lives here.
+package awslambda
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/casescribe/sharing/pkg/api"
+	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/store"
+)
+
+// Config is a function's configuration, from its environment (see template.yaml).
+type Config struct {
+	Region           string // AWS_REGION, set by Lambda
+	TableName        string // TABLE_NAME
+	UserPoolID       string // USER_POOL_ID
+	UserPoolClientID string // USER_POOL_CLIENT_ID
+	// CognitoIssuer overrides the issuer derived from the region and pool (COGNITO_ISSUER),
+	// for cognito-local.
+	CognitoIssuer string
+	// CognitoJWKSURL overrides where the signing keys are fetched (COGNITO_JWKS_URL), for
+	// sam local, whose containers reach cognito-local at another address than the issuer's.
+	CognitoJWKSURL string
+	// DynamoDBEndpoint points at DynamoDB Local for sam local (DYNAMODB_ENDPOINT).
+	DynamoDBEndpoint string
+}
+
+// ConfigFromEnv reads the configuration and says which variables are missing.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		Region:           os.Getenv("AWS_REGION"),
+		TableName:        os.Getenv("TABLE_NAME"),
+		UserPoolID:       os.Getenv("USER_POOL_ID"),
+		UserPoolClientID: os.Getenv("USER_POOL_CLIENT_ID"),
+		CognitoIssuer:    os.Getenv("COGNITO_ISSUER"),
+		CognitoJWKSURL:   os.Getenv("COGNITO_JWKS_URL"),
+		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+	}
+	var missing []string
+	if c.Region == "" {
+		missing = append(missing, "AWS_REGION")
+	}
+	if c.TableName == "" {
+		missing = append(missing, "TABLE_NAME")
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// Issuer is the Cognito issuer that tokens must name.
+func (c Config) Issuer() string {
+	if c.CognitoIssuer != "" {
+		return strings.TrimRight(c.CognitoIssuer, "/")
+	}
+	return fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", c.Region, c.UserPoolID)
+}
+
+// DynamoDB returns the DynamoDB client. Credentials come from the variables Lambda sets for
+// the function's role; the shared-config and credential-chain loaders are left out on
+// purpose, as they add to cold start and binary size and a Lambda never needs them.
+func (c Config) DynamoDB() *dynamodb.Client {
+	cfg := aws.Config{
+		Region: c.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(
+			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+		}
+	})
+}
+
+// RouteHandler is the Lambda handler of one route.
+type RouteHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Route builds the handler of the route with the given operation id.
+func Route(routeID string) (RouteHandler, error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	h, ok := api.NewServer(store.New(cfg.DynamoDB(), cfg.TableName)).Handler(routeID)
+	if !ok {
+		return nil, fmt.Errorf("no route %q", routeID)
+	}
+	return proxy(h), nil
+}
+
+// AuthorizerHandler is the Lambda handler of the HTTP API authorizer (simple responses).
+type AuthorizerHandler func(context.Context, events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error)
+
+// Authorizer builds the authorizer handler.
+func Authorizer(ctx context.Context) (AuthorizerHandler, error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.UserPoolID == "" || cfg.UserPoolClientID == "" {
+		return nil, fmt.Errorf("missing environment variables: USER_POOL_ID and USER_POOL_CLIENT_ID")
+	}
+	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{Issuer: cfg.Issuer(), ClientID: cfg.UserPoolClientID, JWKSURL: cfg.CognitoJWKSURL})
+	if err != nil {
+		return nil, err
+	}
+	return authorize(auth.NewAuthorizer(verifier, store.New(cfg.DynamoDB(), cfg.TableName))), nil
+}
+
+// authorize answers every request with isAuthorized true and the verdict in the context: the
+// route function refuses whatever is not a complete caller, in the API's JSON error shape.
+// The route comes from API Gateway's routeKey, so what a route needs is decided by the route
+// table, not by the request.
+func authorize(a api.Authenticator) AuthorizerHandler {
+	return func(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+		need := api.NeedOf(req.RouteKey)
+		caller, err := a.Authenticate(ctx, header(req.Headers, "authorization"), header(req.Headers, api.OrgHeader), need)
+		if err != nil && casescribe.ErrorCode(err) == casescribe.EINTERNAL {
+			slog.ErrorContext(ctx, "authorizer failed", "route", req.RouteKey, "error", err.Error())
+		}
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: encodeVerdict(caller, err)}, nil
+	}
+}
+
+// header reads a header of a payload 2.0 event; API Gateway lower-cases their names, but a
+// hand-made event (sam local, tests) may not.
+func header(h map[string]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,208 @@
+// Command local runs the whole backend on one machine: it starts DynamoDB Local, cognito-local
+// and aws-ses-v2-local, creates the table from template.yaml and a Cognito user pool, seeds
+// demo firms and logins, serves the API (the same handlers and authorizer code as the Lambda
+// functions) on 127.0.0.1:3000, and writes .local/stack.json for any client. Ctrl-C stops
+// everything it started. `make run` runs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/casescribe/sharing/infra/localstack"
+	"github.com/casescribe/sharing/pkg/api"
+	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/store"
+	"gopkg.in/yaml.v3"
+)
+
+// tableName is the local table's name; tests use random names of their own.
+const tableName = "casescribe"
+
+// stackFile is what .local/stack.json holds (DESIGN §7).
+type stackFile struct {
+	APIURL           string     `json:"apiUrl"`
+	DynamoDBEndpoint string     `json:"dynamodbEndpoint"`
+	CognitoEndpoint  string     `json:"cognitoEndpoint"`
+	UserPoolID       string     `json:"userPoolId"`
+	UserPoolClientID string     `json:"userPoolClientId"`
+	SESEndpoint      string     `json:"sesEndpoint"`
+	TableName        string     `json:"tableName"`
+	Region           string     `json:"region"`
+	Accounts         []*account `json:"accounts"`
+	Organizations    []*demoOrg `json:"organizations"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "casescribe local stack:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	apiAddr := flag.String("addr", "127.0.0.1:3000", "address the API listens on")
+	ddbPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local port")
+	cognitoPort := flag.Int("cognito-port", 9229, "cognito-local port")
+	sesPort := flag.Int("ses-port", 8005, "aws-ses-v2-local port")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Take the API port first, so that a port in use is reported before anything starts.
+	ln, err := net.Listen("tcp", *apiAddr)
+	if err != nil {
+		return fmt.Errorf("the API address %s is already in use (or not available): stop what uses it or pass -addr: %w", *apiAddr, err)
+	}
+	defer ln.Close()
+
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	localDir := filepath.Join(root, ".local")
+	if err := os.MkdirAll(localDir, 0o755); err != nil {
+		return err
+	}
+	emulatorLog, err := os.Create(filepath.Join(localDir, "emulators.log"))
+	if err != nil {
+		return err
+	}
+	defer emulatorLog.Close()
+
+	fmt.Println("Starting DynamoDB Local, cognito-local and aws-ses-v2-local…")
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	stack, err := localstack.Start(startCtx, localstack.Options{Root: root,
+		DynamoDBPort: *ddbPort, CognitoPort: *cognitoPort, SESPort: *sesPort, Log: emulatorLog})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+
+	if err := localstack.CreateTable(startCtx, stack.DynamoDB(), root, tableName); err != nil {
+		return err
+	}
+	poolID, clientID, err := localstack.CreateUserPool(startCtx, stack.Cognito(), "casescribe-local")
+	if err != nil {
+		return err
+	}
+	st := store.New(stack.DynamoDB(), tableName)
+	d, err := seed(startCtx, st, stack.Cognito(), poolID)
+	if err != nil {
+		return err
+	}
+
+	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{Issuer: stack.CognitoIssuer(poolID), ClientID: clientID})
+	if err != nil {
+		return err
+	}
+	doc, err := openAPIJSON()
+	if err != nil {
+		return err
+	}
+	handler := api.NewServer(st).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
+		"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(doc)
+		}),
+	})
+
+	apiURL := "http://" + ln.Addr().String()
+	sf := stackFile{APIURL: apiURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,
+		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, TableName: tableName,
+		Region: localstack.Region, Accounts: d.Accounts, Organizations: d.Organizations}
+	if err := writeJSONFile(filepath.Join(localDir, "stack.json"), sf); err != nil {
+		return err
+	}
+	if err := writeJSONFile(filepath.Join(localDir, "sam-env.json"), samEnv(sf)); err != nil {
+		return err
+	}
+	printHowTo(sf)
+
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nStopping…")
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShutdown()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// samEnv is the --env-vars file of `sam local start-api` and `sam local invoke`: it points
+// every function at this stack. Functions run in containers there, which reach this machine
+// as host.docker.internal, while tokens keep naming the issuer cognito-local gave them.
+func samEnv(sf stackFile) map[string]map[string]string {
+	host := func(u string) string { return strings.Replace(u, "127.0.0.1", "host.docker.internal", 1) }
+	return map[string]map[string]string{"Parameters": {
+		"TABLE_NAME":            sf.TableName,
+		"USER_POOL_ID":          sf.UserPoolID,
+		"USER_POOL_CLIENT_ID":   sf.UserPoolClientID,
+		"COGNITO_ISSUER":        sf.CognitoEndpoint + "/" + sf.UserPoolID,
+		"COGNITO_JWKS_URL":      host(sf.CognitoEndpoint) + "/" + sf.UserPoolID + "/.well-known/jwks.json",
+		"DYNAMODB_ENDPOINT":     host(sf.DynamoDBEndpoint),
+		"AWS_ACCESS_KEY_ID":     localstack.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": localstack.SecretAccessKey,
+	}}
+}
+
+// openAPIJSON converts the embedded OpenAPI document to JSON once, at start.
+func openAPIJSON() ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		return nil, fmt.Errorf("read OpenAPI document: %w", err)
+	}
+	return json.Marshal(doc)
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+func printHowTo(sf stackFile) {
+	admin := sf.Accounts[0]
+	fmt.Printf(`
+CaseScribe API:   %s   (OpenAPI: %s/openapi.json)
+DynamoDB Local:   %s   table %s
+cognito-local:    %s   pool %s, app client %s
+aws-ses-v2-local: %s   (sent mail: %s/)
+Everything above: .local/stack.json. Emulator output: .local/emulators.log
+For sam local: --env-vars .local/sam-env.json
+
+Sign in as the seeded admin (%s, password %s) and call the API:
+
+  TOKEN=$(curl -s %s/ -H 'Content-Type: application/x-amz-json-1.1' \
+    -H 'X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth' \
+    -d '{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"%s","AuthParameters":{"USERNAME":"%s","PASSWORD":"%s"}}' \
+    | sed -E 's/.*"IdToken":"([^"]+)".*/\1/')
+  curl -s %s/me -H "Authorization: Bearer $TOKEN"
+  curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H "X-Org-Id: %s"
+
+Ctrl-C stops everything.
+`, sf.APIURL, sf.APIURL, sf.DynamoDBEndpoint, sf.TableName, sf.CognitoEndpoint, sf.UserPoolID, sf.UserPoolClientID,
+		sf.SESEndpoint, sf.SESEndpoint, admin.Email, admin.Password, sf.CognitoEndpoint, sf.UserPoolClientID,
+		admin.Email, admin.Password, sf.APIURL, sf.APIURL, sf.Organizations[0].ID)
+}

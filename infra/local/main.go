@@ -56,6 +56,7 @@ func run() error {
 	ddbPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local port")
 	cognitoPort := flag.Int("cognito-port", 9229, "cognito-local port")
 	sesPort := flag.Int("ses-port", 8005, "aws-ses-v2-local port")
+	stateDir := flag.String("state-dir", ".local", "where stack.json, sam-env.json and the emulator log go")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,11 +69,7 @@ func run() error {
 	}
 	defer ln.Close()
 
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	localDir := filepath.Join(root, ".local")
+	localDir := *stateDir
 	if err := os.MkdirAll(localDir, 0o755); err != nil {
 		return err
 	}
@@ -85,14 +82,14 @@ func run() error {
 	fmt.Println("Starting DynamoDB Local, cognito-local and aws-ses-v2-local…")
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	stack, err := localstack.Start(startCtx, localstack.Options{Root: root,
+	stack, err := localstack.Start(startCtx, localstack.Options{
 		DynamoDBPort: *ddbPort, CognitoPort: *cognitoPort, SESPort: *sesPort, Log: emulatorLog})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
 
-	if err := localstack.CreateTable(startCtx, stack.DynamoDB(), root, tableName); err != nil {
+	if err := localstack.CreateTable(startCtx, stack.DynamoDB(), "", tableName); err != nil {
 		return err
 	}
 	poolID, clientID, err := localstack.CreateUserPool(startCtx, stack.Cognito(), "casescribe-local")

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/casescribe/sharing/infra/localstack"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	localstack.StopTestStack()
+	os.Exit(code)
+}
+
+// buildLocal builds this program once into a temporary folder.
+func buildLocal(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "casescribe-local")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// post sends a JSON request and decodes the JSON answer.
+func post(t *testing.T, method, url string, headers map[string]string, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %q", method, url, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode
+}
+
+// TestMakeRun starts the program as `make run` does (on free ports), follows the README's
+// sign-in sequence against it, then stops it with Ctrl-C and checks nothing it started is
+// left listening.
+func TestMakeRun(t *testing.T) {
+	localstack.ForTest(t) // skips, or fails under make test, when the emulators cannot start
+	bin := buildLocal(t)
+	state := t.TempDir()
+	var output bytes.Buffer
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-dynamodb-port", "0", "-cognito-port", "0", "-ses-port", "0", "-state-dir", state)
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	var sf stackFile
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		raw, err := os.ReadFile(filepath.Join(state, "stack.json"))
+		if err == nil && json.Unmarshal(raw, &sf) == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the program stopped: %v\n%s", err, output.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stack.json after 2 minutes:\n%s", output.String())
+		}
+	}
+	if !strings.Contains(output.String(), "Bearer $TOKEN") {
+		t.Errorf("the program does not print how to call the API:\n%s", output.String())
+	}
+
+	// The README's sequence: sign in through cognito-local, then /me, a client and a case.
+	admin := sf.Accounts[0]
+	var auth struct {
+		AuthenticationResult struct{ IdToken string }
+	}
+	post(t, "POST", sf.CognitoEndpoint+"/", map[string]string{
+		"Content-Type": "application/x-amz-json-1.1",
+		"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+	}, `{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"`+sf.UserPoolClientID+`","AuthParameters":{"USERNAME":"`+admin.Email+`","PASSWORD":"`+admin.Password+`"}}`, &auth)
+	bearer := map[string]string{"Authorization": "Bearer " + auth.AuthenticationResult.IdToken}
+	var me struct {
+		Organizations []struct{ ID, Name, Role string }
+	}
+	if status := post(t, "GET", sf.APIURL+"/me", bearer, "", &me); status != 200 || len(me.Organizations) != 2 {
+		t.Fatalf("/me: %d %+v", status, me)
+	}
+	roles := map[string]string{}
+	for _, o := range me.Organizations {
+		roles[o.Name] = o.Role
+	}
+	if roles["Harbor & Vale LLP"] != "admin" || roles["Northside Medical Law"] != "guest" {
+		t.Errorf("seeded roles = %v, want admin in one firm and guest in the other", roles)
+	}
+	inOrg := map[string]string{"Authorization": bearer["Authorization"], "X-Org-Id": sf.Organizations[0].ID}
+	var client, kase struct{ ID, Name, ClientName string }
+	if status := post(t, "POST", sf.APIURL+"/clients", inOrg, `{"name":"Brown, Ann"}`, &client); status != 201 {
+		t.Fatalf("create client: %d", status)
+	}
+	if status := post(t, "POST", sf.APIURL+"/clients/"+client.ID+"/cases", inOrg, `{"name":"Shoulder MRI"}`, &kase); status != 201 || kase.ClientName != "Brown, Ann" {
+		t.Fatalf("create case: %d %+v", status, kase)
+	}
+	var doc map[string]any
+	if status := post(t, "GET", sf.APIURL+"/openapi.json", nil, "", &doc); status != 200 || doc["openapi"] != "3.1.0" {
+		t.Errorf("/openapi.json: %d", status)
+	}
+	if raw, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || !bytes.Contains(raw, []byte(sf.UserPoolID)) {
+		t.Errorf("sam-env.json: %v %s", err, raw)
+	}
+
+	// Ctrl-C stops the API and every emulator.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after Ctrl-C: %v\n%s", err, output.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30 s after Ctrl-C")
+	}
+	for _, u := range []string{sf.APIURL, sf.DynamoDBEndpoint, sf.CognitoEndpoint, sf.SESEndpoint} {
+		addr := strings.TrimPrefix(u, "http://")
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still answers after Ctrl-C", u)
+		}
+	}
+}
+
+// A taken API port is reported clearly, before any emulator starts.
+func TestPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, buildLocal(t), "-addr", ln.Addr().String(), "-state-dir", t.TempDir()).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(string(out), "already in use") || !strings.Contains(string(out), ln.Addr().String()) {
+		t.Errorf("err = %v, output %q; want a failure naming the address already in use", err, out)
+	}
+	if strings.Contains(string(out), "Starting") {
+		t.Errorf("emulators were started before the port check: %q", out)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 	"gopkg.in/yaml.v3"
 )
@@ -30,9 +31,13 @@ import (
 // tableName is the local table's name; tests use random names of their own.
 const tableName = "casescribe"
 
+// mailFrom is the sender of the local stack's emails.
+const mailFrom = "no-reply@casescribe.local"
+
 // stackFile is what .local/stack.json holds (DESIGN §7).
 type stackFile struct {
 	APIURL           string     `json:"apiUrl"`
+	AppBaseURL       string     `json:"appBaseUrl"`
 	DynamoDBEndpoint string     `json:"dynamodbEndpoint"`
 	CognitoEndpoint  string     `json:"cognitoEndpoint"`
 	UserPoolID       string     `json:"userPoolId"`
@@ -56,6 +61,7 @@ func run() error {
 	ddbPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local port")
 	cognitoPort := flag.Int("cognito-port", 9229, "cognito-local port")
 	sesPort := flag.Int("ses-port", 8005, "aws-ses-v2-local port")
+	appBaseURL := flag.String("app-base-url", "http://localhost:5173", "the web app, whose pages invitation emails link to")
 	stateDir := flag.String("state-dir", ".local", "where stack.json, sam-env.json and the emulator log go")
 	flag.Parse()
 
@@ -110,15 +116,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	handler := api.NewServer(st).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
+	mailer := sesmail.New(stack.SES(), mailFrom)
+	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
 		"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(doc)
 		}),
 	})
 
+	if err := invitePending(startCtx, handler, stack.Cognito(), clientID, d); err != nil {
+		return err
+	}
+
 	apiURL := "http://" + ln.Addr().String()
-	sf := stackFile{APIURL: apiURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,
+	sf := stackFile{APIURL: apiURL, AppBaseURL: *appBaseURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,
 		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, TableName: tableName,
 		Region: localstack.Region, Accounts: d.Accounts, Organizations: d.Organizations}
 	if err := writeJSONFile(filepath.Join(localDir, "stack.json"), sf); err != nil {
@@ -159,6 +170,9 @@ func samEnv(sf stackFile) map[string]map[string]string {
 		"DYNAMODB_ENDPOINT":     host(sf.DynamoDBEndpoint),
 		"AWS_ACCESS_KEY_ID":     localstack.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY": localstack.SecretAccessKey,
+		"SES_ENDPOINT":          host(sf.SESEndpoint),
+		"MAIL_FROM":             mailFrom,
+		"APP_BASE_URL":          sf.AppBaseURL,
 	}}
 }
 
@@ -198,8 +212,9 @@ Sign in as the seeded admin (%s, password %s) and call the API:
   curl -s %s/me -H "Authorization: Bearer $TOKEN"
   curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H "X-Org-Id: %s"
 
+A pending invitation for %s waits in the inbox; README.md shows how to accept it.
 Ctrl-C stops everything.
 `, sf.APIURL, sf.APIURL, sf.DynamoDBEndpoint, sf.TableName, sf.CognitoEndpoint, sf.UserPoolID, sf.UserPoolClientID,
 		sf.SESEndpoint, sf.SESEndpoint, admin.Email, admin.Password, sf.CognitoEndpoint, sf.UserPoolClientID,
-		admin.Email, admin.Password, sf.APIURL, sf.APIURL, sf.Organizations[0].ID)
+		admin.Email, admin.Password, sf.APIURL, sf.APIURL, sf.Organizations[0].ID, pendingInvitee)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -132,6 +133,51 @@ func TestMakeRun(t *testing.T) {
 	if status := post(t, "GET", sf.APIURL+"/openapi.json", nil, "", &doc); status != 200 || doc["openapi"] != "3.1.0" {
 		t.Errorf("/openapi.json: %d", status)
 	}
+	// The README's invitation sequence: the pending invitation's email is in SES's store; the
+	// invitee signs up in cognito-local, confirms, signs in, looks the invitation up, accepts.
+	var store struct {
+		Emails []struct {
+			Destination struct{ To []string }
+			Body        struct{ Text string }
+		}
+	}
+	post(t, "GET", sf.SESEndpoint+"/store", nil, "", &store)
+	token := ""
+	for _, m := range store.Emails {
+		if len(m.Destination.To) > 0 && m.Destination.To[0] == pendingInvitee {
+			if found := regexp.MustCompile(`token=([A-Za-z0-9._-]+)`).FindStringSubmatch(m.Body.Text); found != nil {
+				token = found[1]
+			}
+		}
+	}
+	if token == "" {
+		t.Fatalf("no invitation email to %s in the SES store", pendingInvitee)
+	}
+	cognito := func(target, body string, out any) int {
+		return post(t, "POST", sf.CognitoEndpoint+"/", map[string]string{
+			"Content-Type": "application/x-amz-json-1.1",
+			"X-Amz-Target": "AWSCognitoIdentityProviderService." + target,
+		}, body, out)
+	}
+	// Stand-in for signing up: cognito-local sends no verification code, so the account is
+	// created with its address already verified, as confirming the code would leave it in AWS.
+	if status := cognito("AdminCreateUser", `{"UserPoolId":"`+sf.UserPoolID+`","Username":"`+pendingInvitee+`","MessageAction":"SUPPRESS","UserAttributes":[{"Name":"email","Value":"`+pendingInvitee+`"},{"Name":"email_verified","Value":"true"}]}`, nil); status != 200 {
+		t.Fatalf("AdminCreateUser: %d", status)
+	}
+	if status := cognito("AdminSetUserPassword", `{"UserPoolId":"`+sf.UserPoolID+`","Username":"`+pendingInvitee+`","Password":"`+admin.Password+`","Permanent":true}`, nil); status != 200 {
+		t.Fatalf("AdminSetUserPassword: %d", status)
+	}
+	cognito("InitiateAuth", `{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"`+sf.UserPoolClientID+`","AuthParameters":{"USERNAME":"`+pendingInvitee+`","PASSWORD":"`+admin.Password+`"}}`, &auth)
+	var lookup struct{ OrgName, Role string }
+	if status := post(t, "GET", sf.APIURL+"/invitations/lookup?token="+token, nil, "", &lookup); status != 200 || lookup.Role != "guest" {
+		t.Fatalf("lookup: %d %+v", status, lookup)
+	}
+	var accepted struct{ Organization struct{ ID, Role string } }
+	if status := post(t, "POST", sf.APIURL+"/invitations/accept", map[string]string{"Authorization": "Bearer " + auth.AuthenticationResult.IdToken},
+		`{"token":"`+token+`"}`, &accepted); status != 200 || accepted.Organization.Role != "guest" {
+		t.Fatalf("accept: %d %+v", status, accepted)
+	}
+
 	if raw, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || !bytes.Contains(raw, []byte(sf.UserPoolID)) {
 		t.Errorf("sam-env.json: %v %s", err, raw)
 	}

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -38,13 +41,38 @@ type demo struct {
 	Organizations []*demoOrg `json:"organizations"`
 }
 
+// pendingInvitee is invited by the seed through the API itself, so that its email waits in
+// aws-ses-v2-local's inbox; the person has no login yet.
+const pendingInvitee = "erin@cocounsel.example"
+
+// invitePending sends the demo's pending invitation as the first firm's admin, through the
+// same handler and authorizer a client reaches.
+func invitePending(ctx context.Context, h http.Handler, cog *cip.Client, clientID string, d *demo) error {
+	admin, org := d.Accounts[0], d.Organizations[0]
+	token, _, err := localstack.SignIn(ctx, cog, clientID, admin.Email, admin.Password)
+	if err != nil {
+		return fmt.Errorf("seed invitation: %w", err)
+	}
+	body := `{"email":"` + pendingInvitee + `","name":"Erin Cole","role":"guest"}`
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/invitations", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("X-Org-Id", org.ID)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		return fmt.Errorf("seed invitation: %d %s", rec.Code, rec.Body.String())
+	}
+	return nil
+}
+
 // seed creates the demo logins in Cognito and the demo firms in the table: a firm with an
 // admin and a member, and a second firm where the same admin login is a guest.
 func seed(ctx context.Context, st *store.Store, cog *cip.Client, poolID string) (*demo, error) {
 	alice := &account{Email: "alice@harborvale.example", Name: "Alice Harbor"}
 	bob := &account{Email: "bob@harborvale.example", Name: "Bob Vale"}
 	carol := &account{Email: "carol@northside.example", Name: "Carol North"}
-	d := &demo{Accounts: []*account{alice, bob, carol}}
+	dan := &account{Email: "dan@expertmed.example", Name: "Dan Expert"}
+	d := &demo{Accounts: []*account{alice, bob, carol, dan}}
 	for _, a := range d.Accounts {
 		sub, err := localstack.CreateUser(ctx, cog, poolID, a.Email, demoPassword)
 		if err != nil {
@@ -64,7 +92,7 @@ func seed(ctx context.Context, st *store.Store, cog *cip.Client, poolID string) 
 	}{
 		{
 			org: &demoOrg{Name: "Harbor & Vale LLP"}, founder: alice,
-			others: map[*account]casescribe.Role{bob: casescribe.RoleMember},
+			others: map[*account]casescribe.Role{bob: casescribe.RoleMember, dan: casescribe.RoleGuest},
 			clients: []struct {
 				name  string
 				cases []string

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 )
 
 // Environment variables understood by the test helpers.
@@ -190,4 +192,22 @@ func randomHex(tb testing.TB, n int) string {
 		tb.Fatalf("random name: %v", err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// DeadSES returns a real SES client whose endpoint refuses connections, for tests of what the
+// product does when email cannot be sent: a genuine network failure, not a fake client.
+func DeadSES(tb testing.TB) *ses.Client {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("reserve a port: %v", err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		tb.Fatalf("free the port: %v", err)
+	}
+	return ses.NewFromConfig(awsConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String("http://" + addr)
+		o.RetryMaxAttempts = 1
+	})
 }

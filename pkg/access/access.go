@@ -5,6 +5,8 @@
 package access
 
 import (
+	"strings"
+
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
@@ -27,6 +29,18 @@ const (
 	CreateCase Action = "case.create"
 	UpdateCase Action = "case.update"
 	DeleteCase Action = "case.delete"
+
+	ListUsers  Action = "user.list"
+	ReadUser   Action = "user.read"
+	UpdateUser Action = "user.update"
+	RemoveUser Action = "user.remove"
+
+	CreateInvitation Action = "invitation.create"
+	ListInvitations  Action = "invitation.list"
+	ResendInvitation Action = "invitation.resend"
+	RevokeInvitation Action = "invitation.revoke"
+	LookupInvitation Action = "invitation.lookup" // anyone holding the token
+	AcceptInvitation Action = "invitation.accept" // any signed-in user; the email must match
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -48,8 +62,9 @@ type rule struct {
 }
 
 var (
-	staff = []casescribe.Role{casescribe.RoleAdmin, casescribe.RoleMember}
-	all   = []casescribe.Role{casescribe.RoleAdmin, casescribe.RoleMember, casescribe.RoleGuest}
+	admins = []casescribe.Role{casescribe.RoleAdmin}
+	staff  = []casescribe.Role{casescribe.RoleAdmin, casescribe.RoleMember}
+	all    = []casescribe.Role{casescribe.RoleAdmin, casescribe.RoleMember, casescribe.RoleGuest}
 )
 
 var rules = map[Action]rule{
@@ -67,6 +82,18 @@ var rules = map[Action]rule{
 	CreateCase: {NeedOrganization, staff, "create cases"},
 	UpdateCase: {NeedOrganization, staff, "edit cases"},
 	DeleteCase: {NeedOrganization, staff, "delete cases"},
+
+	ListUsers:  {NeedOrganization, staff, "see the users directory"},
+	ReadUser:   {NeedOrganization, staff, "see the users directory"},
+	UpdateUser: {NeedOrganization, admins, "change roles"},
+	RemoveUser: {NeedOrganization, admins, "remove people from the organization"},
+
+	CreateInvitation: {NeedOrganization, admins, "invite people"},
+	ListInvitations:  {NeedOrganization, admins, "manage invitations"},
+	ResendInvitation: {NeedOrganization, admins, "manage invitations"},
+	RevokeInvitation: {NeedOrganization, admins, "manage invitations"},
+	LookupInvitation: {need: NeedNothing, what: "look up an invitation"},
+	AcceptInvitation: {need: NeedSignIn, what: "accept an invitation"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares
@@ -139,6 +166,15 @@ func SeesClient(c casescribe.Caller, client casescribe.Client) bool {
 // case of their organization, a guest sees only shared cases, and there are none yet.
 func SeesCase(c casescribe.Caller, k casescribe.Case) bool {
 	return sameOrg(c, k.OrgID) && c.Role.Staff()
+}
+
+// InvitationFor reports whether an invitation sent to invitedEmail may be accepted by c: only
+// by the very address it was sent to, compared without regard to case, and only once the
+// identity provider has verified that c owns that address, so that a forwarded link, or an
+// account made with someone else's address, is worthless.
+func InvitationFor(invitedEmail string, c casescribe.Caller) bool {
+	return invitedEmail != "" && c.EmailVerified &&
+		strings.EqualFold(strings.TrimSpace(invitedEmail), strings.TrimSpace(c.Email))
 }
 
 // ListsEverything reports whether a list for c may read the organization's items unfiltered

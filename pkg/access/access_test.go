@@ -107,3 +107,61 @@ func TestVisibility(t *testing.T) {
 		})
 	}
 }
+
+func TestInvitationFor(t *testing.T) {
+	verified := casescribe.Caller{UserID: "u", Email: "erin@example.com", EmailVerified: true}
+	unverified := verified
+	unverified.EmailVerified = false
+	tests := []struct {
+		name    string
+		invited string
+		c       casescribe.Caller
+		want    bool
+	}{
+		{"same address", "erin@example.com", verified, true},
+		{"case differs", "Erin@Example.com", verified, true},
+		{"another address", "frank@example.com", verified, false},
+		{"address not verified", "erin@example.com", unverified, false},
+		{"no address", "", casescribe.Caller{UserID: "u", EmailVerified: true}, false},
+	}
+	for _, tt := range tests {
+		if got := InvitationFor(tt.invited, tt.c); got != tt.want {
+			t.Errorf("%s: InvitationFor = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestUserAndInvitationRules(t *testing.T) {
+	admin, member, guest := caller(casescribe.RoleAdmin), caller(casescribe.RoleMember), caller(casescribe.RoleGuest)
+	tests := []struct {
+		a                    Action
+		admin, member, guest string
+	}{
+		{ListUsers, "", "", casescribe.EGUESTRESTRICTED},
+		{ReadUser, "", "", casescribe.EGUESTRESTRICTED},
+		{UpdateUser, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{RemoveUser, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{CreateInvitation, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{ListInvitations, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{ResendInvitation, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{RevokeInvitation, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
+		{AcceptInvitation, "", "", ""},
+		{LookupInvitation, "", "", ""},
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			who  casescribe.Caller
+			want string
+		}{{admin, tt.admin}, {member, tt.member}, {guest, tt.guest}} {
+			if got := casescribe.ErrorCode(Permit(c.who, tt.a)); got != c.want {
+				t.Errorf("Permit(%s, %s) = %q, want %q", c.who.Role, tt.a, got, c.want)
+			}
+		}
+	}
+	if err := Permit(casescribe.Caller{}, LookupInvitation); err != nil {
+		t.Errorf("lookup without sign-in: %v", err)
+	}
+	if code := casescribe.ErrorCode(Permit(casescribe.Caller{}, AcceptInvitation)); code != casescribe.EUNAUTHENTICATED {
+		t.Errorf("accept without sign-in: %q", code)
+	}
+}

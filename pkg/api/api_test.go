@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
 	"github.com/pb33f/libopenapi"
@@ -35,6 +37,8 @@ const password = "Test-password-2026"
 // and cognito-local, with every response checked against the OpenAPI document.
 type env struct {
 	srv      *httptest.Server
+	authn    api.Authenticator
+	offset   atomic.Int64 // how far the server's clock runs ahead, in nanoseconds
 	store    *store.Store
 	clientID string
 	poolID   string
@@ -65,9 +69,9 @@ func setup(t *testing.T) *env {
 	if len(errs) > 0 {
 		t.Fatalf("OpenAPI document: %v", errs)
 	}
-	e := &env{store: st, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{}}
-	e.srv = httptest.NewServer(api.NewServer(st).Local(auth.NewAuthorizer(verifier, st), nil))
-	t.Cleanup(e.srv.Close)
+	e := &env{store: st, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{},
+		authn: auth.NewAuthorizer(verifier, st)}
+	e.srv = e.server(t, sesmail.New(stack.SES(), "no-reply@casescribe.test"))
 	for _, name := range []string{"alice", "bob", "carol", "dave"} {
 		email := name + "@example.com"
 		sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, password)
@@ -82,6 +86,17 @@ func setup(t *testing.T) *env {
 	}
 	return e
 }
+
+// server serves the API with the given mailer, on e's store, authorizer and clock.
+func (e *env) server(t *testing.T, m api.Mailer) *httptest.Server {
+	t.Helper()
+	clock := func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
+	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock)).Local(e.authn, nil))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+const appBaseURL = "https://app.casescribe.test"
 
 // response is a decoded answer.
 type response struct {
@@ -123,6 +138,14 @@ func (e *env) call(t *testing.T, authorization, orgID, method, path, body string
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return e.send(t, req, body)
+}
+
+// send sends a prepared request, decodes and validates the answer.
+func (e *env) send(t *testing.T, req *http.Request, body string) response {
+	t.Helper()
+	method, path := req.Method, req.URL.RequestURI()
+	authorization, orgID := req.Header.Get("Authorization"), req.Header.Get("X-Org-Id")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +161,7 @@ func (e *env) call(t *testing.T, authorization, orgID, method, path, body string
 			t.Fatalf("%s %s: answer is not JSON: %q", method, path, raw)
 		}
 	}
-	if res.StatusCode >= 500 {
+	if res.StatusCode == http.StatusInternalServerError {
 		t.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, raw)
 	}
 	e.validate(t, method, path, body, orgID, authorization, res, raw)

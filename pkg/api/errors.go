@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	casescribe.ECONFLICT:          http.StatusConflict,
 	casescribe.EGONE:              http.StatusGone,
 	casescribe.ETOOLARGE:          http.StatusRequestEntityTooLarge,
+	casescribe.EMAILFAILED:        http.StatusBadGateway,
 	casescribe.EINTERNAL:          http.StatusInternalServerError,
 }
 

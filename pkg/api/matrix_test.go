@@ -19,6 +19,17 @@ var matrixBodies = map[string]string{
 	"updateClient":       `{"name":"Matrix client"}`,
 	"createCase":         `{"name":"Matrix case"}`,
 	"updateCase":         `{"name":"Matrix case"}`,
+	"updateUser":         `{"role":"member"}`,
+	"createInvitation":   `{"email":"matrix-invitee@example.com","name":"Matrix Invitee","role":"guest"}`,
+	"resendInvitation":   ``,
+	"acceptInvitation":   `{"token":"not-a-real-token"}`,
+}
+
+// matrixUnknownTarget names routes whose target comes from the body or the query rather than
+// the path; with the bogus ones the matrix sends, they answer 404 like an unknown path id.
+var matrixUnknownTarget = map[string]bool{
+	"acceptInvitation": true,
+	"lookupInvitation": true,
 }
 
 var pathParam = regexp.MustCompile(`\{[^}]+\}`)
@@ -66,6 +77,10 @@ func TestAccessMatrix(t *testing.T) {
 				// What the rules say, in the order the server applies them.
 				wantCode := ""
 				switch {
+				case rt.Action.Needs() == access.NeedNothing:
+					if matrixUnknownTarget[rt.ID] {
+						wantCode = casescribe.ENOTFOUND
+					}
 				case c.user == "":
 					wantCode = casescribe.EUNAUTHENTICATED
 				case rt.Action.Needs() == access.NeedOrganization && c.refusal != "":
@@ -77,7 +92,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					if err := access.Permit(caller, rt.Action); err != nil {
 						wantCode = casescribe.ErrorCode(err)
-					} else if path != rt.Path {
+					} else if path != rt.Path || matrixUnknownTarget[rt.ID] {
 						wantCode = casescribe.ENOTFOUND
 					}
 				}

@@ -39,6 +39,18 @@ var routes = []Route{
 	{"getCase", http.MethodGet, "/cases/{caseId}", access.ReadCase, (*Server).getCase},
 	{"updateCase", http.MethodPatch, "/cases/{caseId}", access.UpdateCase, (*Server).updateCase},
 	{"deleteCase", http.MethodDelete, "/cases/{caseId}", access.DeleteCase, (*Server).deleteCase},
+
+	{"listUsers", http.MethodGet, "/users", access.ListUsers, (*Server).listUsers},
+	{"getUser", http.MethodGet, "/users/{userId}", access.ReadUser, (*Server).getUser},
+	{"updateUser", http.MethodPatch, "/users/{userId}", access.UpdateUser, (*Server).updateUser},
+	{"deleteUser", http.MethodDelete, "/users/{userId}", access.RemoveUser, (*Server).deleteUser},
+
+	{"createInvitation", http.MethodPost, "/invitations", access.CreateInvitation, (*Server).createInvitation},
+	{"listInvitations", http.MethodGet, "/invitations", access.ListInvitations, (*Server).listInvitations},
+	{"resendInvitation", http.MethodPost, "/invitations/{invitationId}/resend", access.ResendInvitation, (*Server).resendInvitation},
+	{"deleteInvitation", http.MethodDelete, "/invitations/{invitationId}", access.RevokeInvitation, (*Server).deleteInvitation},
+	{"lookupInvitation", http.MethodGet, "/invitations/lookup", access.LookupInvitation, (*Server).lookupInvitation},
+	{"acceptInvitation", http.MethodPost, "/invitations/accept", access.AcceptInvitation, (*Server).acceptInvitation},
 }
 
 // Routes returns a copy of the route table.

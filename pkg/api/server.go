@@ -10,6 +10,8 @@ import (
 
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/invitation"
+	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -32,22 +34,62 @@ type Store interface {
 	ListClientCases(ctx context.Context, orgID, clientID, cursor string, limit int) (casescribe.Page[casescribe.Case], error)
 	UpdateCase(ctx context.Context, orgID, caseID, name string, now time.Time) (casescribe.Case, error)
 	DeleteCase(ctx context.Context, orgID, clientID, caseID string) error
+
+	GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error)
+	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)
+	ListMembers(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Membership], error)
+	ChangeRole(ctx context.Context, m casescribe.Membership, to casescribe.Role) (casescribe.Membership, error)
+	RemoveMember(ctx context.Context, m casescribe.Membership) error
+
+	EmailHolder(ctx context.Context, orgID, email string) (store.MemberOrInvitation, error)
+	CreateInvitation(ctx context.Context, inv casescribe.Invitation, staleInvitationID string) error
+	GetInvitation(ctx context.Context, orgID, invitationID string) (casescribe.Invitation, error)
+	ListInvitations(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Invitation], error)
+	ReissueInvitation(ctx context.Context, inv casescribe.Invitation) error
+	MarkMailFailed(ctx context.Context, orgID, invitationID string, issue int) error
+	RevokeInvitation(ctx context.Context, inv casescribe.Invitation) error
+	AcceptInvitation(ctx context.Context, inv casescribe.Invitation, user casescribe.User, now time.Time) (casescribe.Membership, error)
+}
+
+// Mailer sends an email. Returns EMAILFAILED when the email service fails.
+type Mailer interface {
+	Send(ctx context.Context, msg invitation.Message) error
 }
 
 // Server holds what every handler needs.
 type Server struct {
-	store Store
-	now   func() time.Time
-	newID func() string
+	store      Store
+	mail       Mailer
+	appBaseURL string
+	now        func() time.Time
+	newID      func() string
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithMailer makes the server send invitation emails through m, with links to the web app at
+// appBaseURL. Without it, creating or resending an invitation answers EMAILFAILED.
+func WithMailer(m Mailer, appBaseURL string) Option {
+	return func(s *Server) { s.mail, s.appBaseURL = m, appBaseURL }
+}
+
+// WithClock makes the server read the time from now (tests of expiry).
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
 }
 
 // NewServer returns a Server on the given store.
-func NewServer(store Store) *Server {
-	return &Server{
+func NewServer(store Store, opts ...Option) *Server {
+	s := &Server{
 		store: store,
 		now:   func() time.Time { return time.Now().UTC() },
 		newID: func() string { return ulid.Make().String() },
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, c casescribe.Caller) error

@@ -13,6 +13,8 @@ import (
 type Memberships interface {
 	// GetMembership returns ENOTFOUND if the user does not belong to the organization.
 	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)
+	// HasPendingInvitation reports whether email was invited and has not accepted yet.
+	HasPendingInvitation(ctx context.Context, orgID, email string) (bool, error)
 }
 
 // TokenVerifier verifies a sign-in token; *Verifier implements it.
@@ -52,7 +54,7 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 	if err != nil {
 		return casescribe.Caller{}, err
 	}
-	caller := casescribe.Caller{UserID: id.UserID, Email: id.Email}
+	caller := casescribe.Caller{UserID: id.UserID, Email: id.Email, EmailVerified: id.EmailVerified}
 	if need == access.NeedSignIn {
 		return caller, nil
 	}
@@ -64,6 +66,10 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 	}
 	m, err := a.memberships.GetMembership(ctx, orgID, id.UserID)
 	if casescribe.ErrorCode(err) == casescribe.ENOTFOUND {
+		// Only a refusal costs a second read: it says why, to someone who has the invitation.
+		if pending, err := a.memberships.HasPendingInvitation(ctx, orgID, id.Email); err == nil && pending {
+			return casescribe.Caller{}, pendingInvitation()
+		}
 		return casescribe.Caller{}, notMember()
 	}
 	if err != nil {
@@ -71,7 +77,7 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 	}
 	switch {
 	case m.Status == casescribe.StatusInvited:
-		return casescribe.Caller{}, casescribe.Errorf(casescribe.EINVITATIONPENDING, "Accept the invitation to this organization first; it was sent by email.")
+		return casescribe.Caller{}, pendingInvitation()
 	case m.Status != casescribe.StatusActive || !m.Role.Valid():
 		return casescribe.Caller{}, notMember()
 	}
@@ -83,4 +89,8 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 // so that it tells nothing about which organizations exist.
 func notMember() error {
 	return casescribe.Errorf(casescribe.ENOTMEMBER, "You are not a member of this organization.")
+}
+
+func pendingInvitation() error {
+	return casescribe.Errorf(casescribe.EINVITATIONPENDING, "Accept the invitation to this organization first; it was sent by email.")
 }

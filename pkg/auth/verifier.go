@@ -58,6 +58,9 @@ const (
 type Identity struct {
 	UserID string
 	Email  string
+	// EmailVerified is Cognito's word that the person proved they own Email; an invitation,
+	// which is bound to an address, is accepted only from a verified one.
+	EmailVerified bool
 }
 
 // VerifierConfig says which user pool and app client a token must come from.
@@ -166,8 +169,20 @@ func checkHTTPURL(raw string) error {
 // idTokenClaims holds the claims Verify reads beyond the registered ones.
 type idTokenClaims struct {
 	jwt.RegisteredClaims
-	TokenUse string `json:"token_use"`
-	Email    string `json:"email"`
+	TokenUse      string `json:"token_use"`
+	Email         string `json:"email"`
+	EmailVerified any    `json:"email_verified"`
+}
+
+// verified reads email_verified, which Cognito writes as a boolean and some tools as "true".
+func verified(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
 }
 
 // Verify checks token (without its "Bearer " prefix) and returns who it names. Every failure is
@@ -202,7 +217,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if claims.Email == "" {
 		return Identity{}, unauthenticated(msgInvalid, errors.New("no email claim"))
 	}
-	return Identity{UserID: claims.Subject, Email: strings.ToLower(claims.Email)}, nil
+	return Identity{UserID: claims.Subject, Email: strings.ToLower(claims.Email), EmailVerified: verified(claims.EmailVerified)}, nil
 }
 
 // unauthenticated builds the error every failure returns. Both the domain error and the reason

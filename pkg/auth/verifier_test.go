@@ -230,7 +230,7 @@ func TestVerifyValidIDToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	want := Identity{UserID: "5b1c2f0e-7a43-4c55-9d0e-3f1f5a2b9c01", Email: "alice.smith@example.com"}
+	want := Identity{UserID: "5b1c2f0e-7a43-4c55-9d0e-3f1f5a2b9c01", Email: "alice.smith@example.com", EmailVerified: true}
 	if got != want {
 		t.Errorf("Verify = %+v, want %+v", got, want)
 	}
@@ -505,5 +505,17 @@ func TestBearerToken(t *testing.T) {
 				t.Errorf("error text echoes the header: %v", err)
 			}
 		})
+	}
+}
+
+func TestEmailVerifiedClaim(t *testing.T) {
+	tests := []struct {
+		claim any
+		want  bool
+	}{{true, true}, {"true", true}, {false, false}, {"false", false}, {nil, false}, {1, false}}
+	for _, tt := range tests {
+		if got := verified(tt.claim); got != tt.want {
+			t.Errorf("verified(%v) = %v, want %v", tt.claim, got, tt.want)
+		}
 	}
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 )
 
@@ -34,6 +36,12 @@ type Config struct {
 	CognitoJWKSURL string
 	// DynamoDBEndpoint points at DynamoDB Local for sam local (DYNAMODB_ENDPOINT).
 	DynamoDBEndpoint string
+	// AppBaseURL is the web app, whose pages the emails link to (APP_BASE_URL).
+	AppBaseURL string
+	// MailFrom is the verified SES sender identity (MAIL_FROM). Without it no email is sent.
+	MailFrom string
+	// SESEndpoint points at aws-ses-v2-local for sam local (SES_ENDPOINT).
+	SESEndpoint string
 }
 
 // ConfigFromEnv reads the configuration and says which variables are missing.
@@ -46,6 +54,9 @@ func ConfigFromEnv() (Config, error) {
 		CognitoIssuer:    os.Getenv("COGNITO_ISSUER"),
 		CognitoJWKSURL:   os.Getenv("COGNITO_JWKS_URL"),
 		DynamoDBEndpoint: os.Getenv("DYNAMODB_ENDPOINT"),
+		AppBaseURL:       os.Getenv("APP_BASE_URL"),
+		MailFrom:         os.Getenv("MAIL_FROM"),
+		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 	}
 	var missing []string
 	if c.Region == "" {
@@ -72,16 +83,31 @@ func (c Config) Issuer() string {
 // the function's role; the shared-config and credential-chain loaders are left out on
 // purpose, as they add to cold start and binary size and a Lambda never needs them.
 func (c Config) DynamoDB() *dynamodb.Client {
-	cfg := aws.Config{
-		Region: c.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(
-			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
-	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(c.aws(), func(o *dynamodb.Options) {
 		if c.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
 		}
 	})
+}
+
+// Mailer returns the SES mailer, or nil when no sender is configured.
+func (c Config) Mailer() *sesmail.Mailer {
+	if c.MailFrom == "" {
+		return nil
+	}
+	return sesmail.New(ses.NewFromConfig(c.aws(), func(o *ses.Options) {
+		if c.SESEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.SESEndpoint)
+		}
+	}), c.MailFrom)
+}
+
+func (c Config) aws() aws.Config {
+	return aws.Config{
+		Region: c.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(
+			os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")),
+	}
 }
 
 // RouteHandler is the Lambda handler of one route.
@@ -93,7 +119,11 @@ func Route(routeID string) (RouteHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, ok := api.NewServer(store.New(cfg.DynamoDB(), cfg.TableName)).Handler(routeID)
+	var opts []api.Option
+	if m := cfg.Mailer(); m != nil {
+		opts = append(opts, api.WithMailer(m, cfg.AppBaseURL))
+	}
+	h, ok := api.NewServer(store.New(cfg.DynamoDB(), cfg.TableName), opts...).Handler(routeID)
 	if !ok {
 		return nil, fmt.Errorf("no route %q", routeID)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/casescribe/sharing/infra/lambdastub"
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
@@ -82,25 +83,25 @@ func TestLambdaBinaries(t *testing.T) {
 				name:     "admin",
 				routeKey: caseRoute,
 				headers:  map[string]string{"authorization": bearer, "x-org-id": w.orgID},
-				want:     map[string]any{"userId": sub, "email": email, "orgId": w.orgID, "role": "admin"},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin"},
 			},
 			{
 				name:     "header names not lower-cased",
 				routeKey: caseRoute,
 				headers:  map[string]string{"Authorization": bearer, "X-Org-Id": w.orgID},
-				want:     map[string]any{"userId": sub, "email": email, "orgId": w.orgID, "role": "admin"},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin"},
 			},
 			{
 				name:     "me without organization",
 				routeKey: meRoute,
 				headers:  map[string]string{"authorization": bearer},
-				want:     map[string]any{"userId": sub, "email": email},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true},
 			},
 			{
 				name:     "me ignores organization",
 				routeKey: meRoute,
 				headers:  map[string]string{"authorization": bearer, "x-org-id": ulid.Make().String()},
-				want:     map[string]any{"userId": sub, "email": email},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true},
 			},
 			{
 				name:     "garbage token",
@@ -262,7 +263,7 @@ func TestLambdaBinaries(t *testing.T) {
 			req := httpEvent(caseRoute, "/cases/"+w.caseID, map[string]string{"caseId": w.caseID}, verdict(t, "admin"))
 			req.IsBase64Encoded, req.Body = true, "%%% not base64 %%%"
 			_, err := getCase.api.Invoke(t.Context(), req)
-			if fe := (*functionError)(nil); !errors.As(err, &fe) || fe.Phase != "invoke" {
+			if fe := (*lambdastub.FunctionError)(nil); !errors.As(err, &fe) || fe.Phase != "invoke" {
 				t.Errorf("Invoke error = %v, want a function error", err)
 			}
 			// The function stays up after a handler error.
@@ -452,7 +453,7 @@ func requestContext(routeKey, path string) events.APIGatewayV2HTTPRequestContext
 		RouteKey:     routeKey,
 		AccountID:    "000000000000",
 		Stage:        "$default",
-		RequestID:    newRequestID(),
+		RequestID:    lambdastub.NewRequestID(),
 		APIID:        "api0000000",
 		DomainName:   "api0000000.execute-api.us-east-1.amazonaws.com",
 		DomainPrefix: "api0000000",
@@ -608,10 +609,13 @@ func buildFunctions(t *testing.T, names ...string) (wait func() map[string]strin
 	}
 }
 
+// errFunctionExited is wrapped by the error Invoke returns once the function's process is gone.
+var errFunctionExited = errors.New("function process exited")
+
 // lambdaFunction is one function process with its own Runtime API stub.
 type lambdaFunction struct {
 	name string
-	api  *runtimeAPI
+	api  *lambdastub.RuntimeAPI
 	// started is when the process was started; api.FirstNext() - started is the init time.
 	started time.Time
 	output  *syncBuffer
@@ -623,7 +627,12 @@ type lambdaFunction struct {
 // Invoke made after it exits fails with errFunctionExited and its output.
 func startFunction(t *testing.T, name, bin string, env map[string]string) *lambdaFunction {
 	t.Helper()
-	api := newRuntimeAPI(t, name)
+	// The stub is closed after the process is gone: cleanups run last registered first.
+	api, err := lambdastub.New(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
 	vars := map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":          api.Addr(),
 		"_HANDLER":                        "bootstrap",
@@ -636,7 +645,7 @@ func startFunction(t *testing.T, name, bin string, env map[string]string) *lambd
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + name,
-		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(newRequestID(), "-", ""),
+		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(lambdastub.NewRequestID(), "-", ""),
 		"LAMBDA_TASK_ROOT":                filepath.Dir(bin),
 		"TZ":                              ":UTC",
 		"LANG":                            "en_US.UTF-8",
@@ -658,7 +667,7 @@ func startFunction(t *testing.T, name, bin string, env map[string]string) *lambd
 	exited := make(chan struct{})
 	go func() {
 		err := cmd.Wait()
-		api.fail(fmt.Errorf("%w (%v); output:\n%s", errFunctionExited, err, f.output.String()))
+		api.Fail(fmt.Errorf("%w (%v); output:\n%s", errFunctionExited, err, f.output.String()))
 		close(exited)
 	}()
 	t.Cleanup(func() {

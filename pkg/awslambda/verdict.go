@@ -10,6 +10,7 @@ import (
 const (
 	ctxUserID       = "userId"
 	ctxEmail        = "email"
+	ctxVerified     = "emailVerified"
 	ctxOrgID        = "orgId"
 	ctxRole         = "role"
 	ctxErrorCode    = "errorCode"
@@ -24,7 +25,7 @@ func encodeVerdict(c casescribe.Caller, err error) map[string]any {
 	if err != nil {
 		return map[string]any{ctxErrorCode: casescribe.ErrorCode(err), ctxErrorMessage: casescribe.ErrorMessage(err)}
 	}
-	out := map[string]any{ctxUserID: c.UserID, ctxEmail: c.Email}
+	out := map[string]any{ctxUserID: c.UserID, ctxEmail: c.Email, ctxVerified: c.EmailVerified}
 	if c.OrgID != "" {
 		out[ctxOrgID] = c.OrgID
 		out[ctxRole] = string(c.Role)
@@ -41,7 +42,9 @@ func decodeVerdict(m map[string]any) (casescribe.Caller, error) {
 	if code := str(ctxErrorCode); code != "" {
 		return casescribe.Caller{}, casescribe.Errorf(code, "%s", str(ctxErrorMessage))
 	}
-	c := casescribe.Caller{UserID: str(ctxUserID), Email: str(ctxEmail), OrgID: str(ctxOrgID), Role: casescribe.Role(str(ctxRole))}
+	verified, _ := m[ctxVerified].(bool)
+	c := casescribe.Caller{UserID: str(ctxUserID), Email: str(ctxEmail), EmailVerified: verified,
+		OrgID: str(ctxOrgID), Role: casescribe.Role(str(ctxRole))}
 	if c.UserID == "" || (c.OrgID != "" && !c.Role.Valid()) || (c.OrgID == "" && c.Role != "") {
 		return casescribe.Caller{}, casescribe.Errorf(casescribe.EUNAUTHENTICATED, "Sign in first.")
 	}

@@ -38,8 +38,10 @@ const (
 type Caller struct {
 	UserID string
 	Email  string
-	OrgID  string
-	Role   Role
+	// EmailVerified says the identity provider checked that the caller owns Email.
+	EmailVerified bool
+	OrgID         string
+	Role          Role
 }
 
 // User is one login (one Cognito user) as the product knows it.
@@ -93,4 +95,41 @@ type Case struct {
 type Page[T any] struct {
 	Items      []T
 	NextCursor string
+}
+
+// Invitation asks a person, by email, to join an organization with a role. It is pending until
+// accepted (then it is gone and a Membership exists) or revoked. Each issue of it has its own
+// token; reissuing makes the previous token worthless.
+type Invitation struct {
+	OrgID       string
+	OrgName     string
+	ID          string
+	Email       string
+	Name        string
+	Role        Role
+	InvitedBy   string
+	InviterName string
+	// TokenHash is the SHA-256 of the current token; the token itself is never stored.
+	TokenHash string
+	// Issue counts the tokens issued so far; each issue is emailed at most once.
+	Issue     int
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// MailStatus says whether the current issue's email went out: sent or failed.
+	MailStatus string
+	// RequestKey is the SHA-256 of the Idempotency-Key of the request that made the current
+	// issue, so that a retry of that request is answered without a new token or email.
+	RequestKey string
+	CreatedAt  time.Time
+}
+
+// Mail states of an invitation's current issue.
+const (
+	MailSent   = "sent"
+	MailFailed = "failed"
+)
+
+// Expired reports whether the invitation can no longer be accepted at now.
+func (i Invitation) Expired(now time.Time) bool {
+	return !now.Before(i.ExpiresAt)
 }

@@ -24,6 +24,7 @@ const (
 	ETOOLARGE          = "too_large"          // a body over the limit
 	EGONE              = "gone"               // a retired feature (e.g. visibleClients sharing)
 	EMETHOD            = "method_not_allowed" // the path exists, the method does not
+	EMAILFAILED        = "email_failed"       // the email service refused or failed; nothing was lost
 )
 
 // Error is a domain error: a code for programs and a message for people.

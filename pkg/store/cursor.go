@@ -21,8 +21,8 @@ func encodeCursor(list, lastID string) string {
 }
 
 // decodeCursor returns the last id of a cursor of list, "" for no cursor, and EINVALID for a
-// cursor of another list or one that was not made here.
-func decodeCursor(list, cursor string) (string, error) {
+// cursor of another list or one whose id valid refuses (one that was not made here).
+func decodeCursor(list, cursor string, valid func(string) bool) (string, error) {
 	if cursor == "" {
 		return "", nil
 	}
@@ -31,15 +31,32 @@ func decodeCursor(list, cursor string) (string, error) {
 		return "", badCursor()
 	}
 	id, ok := strings.CutPrefix(string(raw), list+":")
-	if !ok {
-		return "", badCursor()
-	}
-	if _, err := ulid.ParseStrict(id); err != nil {
+	if !ok || !valid(id) {
 		return "", badCursor()
 	}
 	return id, nil
 }
 
+// validULID accepts the ids the product makes (clients, cases, invitations, organizations).
+func validULID(id string) bool {
+	_, err := ulid.ParseStrict(id)
+	return err == nil
+}
+
 func badCursor() error {
 	return casescribe.Errorf(casescribe.EINVALID, "The cursor is not valid for this list; start again without it.")
+}
+
+// ValidUserID reports whether id has the shape of a user id (a Cognito sub): 1 to 64 letters,
+// digits and dashes. Anything else can name no user.
+func ValidUserID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

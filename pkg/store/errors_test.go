@@ -60,7 +60,7 @@ func TestConditionFailedByIndex(t *testing.T) {
 func TestCursor(t *testing.T) {
 	const id = "01JD5X8Z3K9G7W2M4N6P8Q0R1S"
 	c := encodeCursor("clients", id)
-	if got, err := decodeCursor("clients", c); err != nil || got != id {
+	if got, err := decodeCursor("clients", c, validULID); err != nil || got != id {
 		t.Fatalf("decode = %q, %v; want %q", got, err, id)
 	}
 	if encodeCursor("clients", "") != "" {
@@ -73,9 +73,17 @@ func TestCursor(t *testing.T) {
 		{"not an id", "clients", encodeCursor("clients", "ORG#1#CLIENT#2")},
 	}
 	for _, tt := range bad {
-		if _, err := decodeCursor(tt.list, tt.cursor); casescribe.ErrorCode(err) != casescribe.EINVALID {
+		if _, err := decodeCursor(tt.list, tt.cursor, validULID); casescribe.ErrorCode(err) != casescribe.EINVALID {
 			t.Errorf("%s: err = %v, want invalid", tt.name, err)
 		}
+	}
+	// Member lists page by user id (a Cognito sub).
+	const sub = "5cbf1a9b-5e6f-476a-ae09-19f43a6ee9fd"
+	if got, err := decodeCursor("members", encodeCursor("members", sub), ValidUserID); err != nil || got != sub {
+		t.Errorf("members cursor = %q, %v", got, err)
+	}
+	if _, err := decodeCursor("members", encodeCursor("members", "ORG#x"), ValidUserID); casescribe.ErrorCode(err) != casescribe.EINVALID {
+		t.Errorf("members cursor with a key: err = %v, want invalid", err)
 	}
 }
 

@@ -9,19 +9,22 @@ import (
 // Item structs mirror what is stored, with their keys; domain types never carry keys. The
 // conversions below are the only place the two meet.
 
+// orgItem counts its admins so that removing or demoting the last one is refused by a
+// condition, race-free.
 type orgItem struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	Type      string    `dynamodbav:"type"`
-	ID        string    `dynamodbav:"id"`
-	Name      string    `dynamodbav:"name"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
-	CreatedBy string    `dynamodbav:"createdBy"`
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	Type       string    `dynamodbav:"type"`
+	ID         string    `dynamodbav:"id"`
+	Name       string    `dynamodbav:"name"`
+	AdminCount int       `dynamodbav:"adminCount"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	CreatedBy  string    `dynamodbav:"createdBy"`
 }
 
 func newOrgItem(o casescribe.Organization) orgItem {
 	return orgItem{PK: orgPK(o.ID), SK: orgSortKey, Type: typeOrg, ID: o.ID, Name: o.Name,
-		CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy}
+		AdminCount: 1, CreatedAt: o.CreatedAt, CreatedBy: o.CreatedBy}
 }
 
 func (i orgItem) domain() casescribe.Organization {
@@ -126,4 +129,68 @@ func newCaseItem(c casescribe.Case) caseItem {
 func (i caseItem) domain() casescribe.Case {
 	return casescribe.Case{OrgID: i.OrgID, ID: i.ID, ClientID: i.ClientID, Name: i.Name,
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+}
+
+// inviteItem is a pending invitation. TTL only cleans it up a while after it expired; expiry
+// itself is checked on every read.
+type inviteItem struct {
+	PK          string    `dynamodbav:"PK"`
+	SK          string    `dynamodbav:"SK"`
+	Type        string    `dynamodbav:"type"`
+	OrgID       string    `dynamodbav:"orgId"`
+	OrgName     string    `dynamodbav:"orgName"`
+	ID          string    `dynamodbav:"id"`
+	Email       string    `dynamodbav:"email"`
+	Name        string    `dynamodbav:"name"`
+	Role        string    `dynamodbav:"role"`
+	InvitedBy   string    `dynamodbav:"invitedBy"`
+	InviterName string    `dynamodbav:"inviterName"`
+	TokenHash   string    `dynamodbav:"tokenHash"`
+	Issue       int       `dynamodbav:"issue"`
+	IssuedAt    time.Time `dynamodbav:"issuedAt"`
+	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
+	MailStatus  string    `dynamodbav:"mailStatus"`
+	RequestKey  string    `dynamodbav:"requestKey,omitempty"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	TTL         int64     `dynamodbav:"ttl"`
+}
+
+// cleanupAfter is how long an expired invitation stays (listed as expired, so that it can be
+// resent) before TTL removes it.
+const cleanupAfter = 30 * 24 * time.Hour
+
+func newInviteItem(i casescribe.Invitation) inviteItem {
+	return inviteItem{PK: orgPK(i.OrgID), SK: inviteSK(i.ID), Type: typeInvite, OrgID: i.OrgID,
+		OrgName: i.OrgName, ID: i.ID, Email: i.Email, Name: i.Name, Role: string(i.Role),
+		InvitedBy: i.InvitedBy, InviterName: i.InviterName, TokenHash: i.TokenHash, Issue: i.Issue,
+		IssuedAt: i.IssuedAt, ExpiresAt: i.ExpiresAt, MailStatus: i.MailStatus, RequestKey: i.RequestKey,
+		CreatedAt: i.CreatedAt, TTL: i.ExpiresAt.Add(cleanupAfter).Unix()}
+}
+
+func (i inviteItem) domain() casescribe.Invitation {
+	return casescribe.Invitation{OrgID: i.OrgID, OrgName: i.OrgName, ID: i.ID, Email: i.Email,
+		Name: i.Name, Role: casescribe.Role(i.Role), InvitedBy: i.InvitedBy, InviterName: i.InviterName,
+		TokenHash: i.TokenHash, Issue: i.Issue, IssuedAt: i.IssuedAt, ExpiresAt: i.ExpiresAt,
+		MailStatus: i.MailStatus, RequestKey: i.RequestKey, CreatedAt: i.CreatedAt}
+}
+
+// emailItem reserves one email address in one organization, for a member (UserID) or a
+// pending invitation (InvitationID).
+type emailItem struct {
+	PK           string `dynamodbav:"PK"`
+	SK           string `dynamodbav:"SK"`
+	Type         string `dynamodbav:"type"`
+	Email        string `dynamodbav:"email"`
+	UserID       string `dynamodbav:"userId,omitempty"`
+	InvitationID string `dynamodbav:"invitationId,omitempty"`
+	TTL          int64  `dynamodbav:"ttl,omitempty"`
+}
+
+func memberEmailItem(orgID, email, userID string) emailItem {
+	return emailItem{PK: orgPK(orgID), SK: emailSK(email), Type: typeEmail, Email: email, UserID: userID}
+}
+
+func inviteEmailItem(i casescribe.Invitation) emailItem {
+	return emailItem{PK: orgPK(i.OrgID), SK: emailSK(i.Email), Type: typeEmail, Email: i.Email,
+		InvitationID: i.ID, TTL: i.ExpiresAt.Add(cleanupAfter).Unix()}
 }

@@ -14,6 +14,8 @@ const (
 	memberPrefix  = "MEMBER#"
 	clientPrefix  = "CLIENT#"
 	casePrefix    = "CASE#"
+	invitePrefix  = "INVITE#"
+	emailPrefix   = "EMAIL#"
 	orgSortKey    = "ORG"
 	profileSK     = "PROFILE"
 	indexGSI1     = "GSI1"
@@ -22,6 +24,8 @@ const (
 	typeClient    = "client"
 	typeCase      = "case"
 	typeProfile   = "profile"
+	typeInvite    = "invitation"
+	typeEmail     = "email"
 	keySeparator  = "#"
 	clientCasesPK = "#" + clientPrefix // ORG#<org>#CLIENT#<client>
 )
@@ -35,6 +39,12 @@ func memberSK(userID string) string { return memberPrefix + userID }
 func clientSK(clientID string) string { return clientPrefix + clientID }
 
 func caseSK(caseID string) string { return casePrefix + caseID }
+
+func inviteSK(invitationID string) string { return invitePrefix + invitationID }
+
+// emailSK is the one item per organization and email address: it says whether that address
+// belongs to a member or has a pending invitation, so that neither can be made twice.
+func emailSK(email string) string { return emailPrefix + strings.ToLower(email) }
 
 // clientCasesKey is the GSI1 partition of a client's cases.
 func clientCasesKey(orgID, clientID string) string {

@@ -99,14 +99,10 @@ func (s *Store) put(item any) (*types.Put, error) {
 // CreateOrganization creates an organization with its founder as an active admin, and records
 // the founder's profile, in one transaction. Returns ECONFLICT if the id is taken.
 func (s *Store) CreateOrganization(ctx context.Context, org casescribe.Organization, founder casescribe.User) error {
-	orgPut, err := s.put(newOrgItem(org))
-	if err != nil {
-		return err
-	}
 	m := casescribe.Membership{OrgID: org.ID, OrgName: org.Name, UserID: founder.ID,
 		Email: founder.Email, Name: founder.Name, Role: casescribe.RoleAdmin,
 		Status: casescribe.StatusActive, CreatedAt: org.CreatedAt}
-	memberPut, err := s.put(newMembershipItem(m))
+	items, err := s.puts(newOrgItem(org), newMembershipItem(m), memberEmailItem(org.ID, founder.Email, founder.ID))
 	if err != nil {
 		return err
 	}
@@ -115,9 +111,22 @@ func (s *Store) CreateOrganization(ctx context.Context, org casescribe.Organizat
 		return err
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: orgPut}, {Put: memberPut}, {Update: profile}},
+		TransactItems: append(items, types.TransactWriteItem{Update: profile}),
 	})
 	return convert("create organization", err)
+}
+
+// puts returns a conditional Put (never overwriting) for each item, as transaction items.
+func (s *Store) puts(items ...any) ([]types.TransactWriteItem, error) {
+	out := make([]types.TransactWriteItem, 0, len(items))
+	for _, it := range items {
+		p, err := s.put(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Put: p})
+	}
+	return out, nil
 }
 
 // profileUpdate records a login's email and, the first time, its name. The name a person gave
@@ -140,15 +149,13 @@ func (s *Store) profileUpdate(u casescribe.User) (*types.Update, error) {
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
-// PutMembership creates a membership (and records the person's profile) in one transaction.
-// Returns ENOTFOUND if the organization does not exist, ECONFLICT if the person already
-// belongs to it.
+// PutMembership makes a person a member of an organization directly (demo data and tests;
+// people normally join by accepting an invitation), recording their profile, reserving their
+// email in the organization and counting them if admin, in one transaction. Returns ENOTFOUND
+// if the organization does not exist, ECONFLICT if the person or the email already belongs
+// to it.
 func (s *Store) PutMembership(ctx context.Context, m casescribe.Membership) error {
-	orgCheck, err := expression.NewBuilder().WithCondition(mustExist()).Build()
-	if err != nil {
-		return fmt.Errorf("build condition: %w", err)
-	}
-	memberPut, err := s.put(newMembershipItem(m))
+	items, err := s.puts(newMembershipItem(m), memberEmailItem(m.OrgID, m.Email, m.UserID))
 	if err != nil {
 		return err
 	}
@@ -156,21 +163,41 @@ func (s *Store) PutMembership(ctx context.Context, m casescribe.Membership) erro
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(orgPK(m.OrgID), orgSortKey),
-				ConditionExpression: orgCheck.Condition(), ExpressionAttributeNames: orgCheck.Names()}},
-			{Put: memberPut},
-			{Update: profile},
-		},
-	})
-	if conditionFailed(err, 0) {
-		return casescribe.Errorf(casescribe.ENOTFOUND, "Organization not found.")
+	count, err := s.adminCount(m.OrgID, adminDelta(m.Role), mustExist())
+	if err != nil {
+		return err
 	}
-	if conditionFailed(err, 1) {
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: append([]types.TransactWriteItem{{Update: count}}, append(items, types.TransactWriteItem{Update: profile})...),
+	})
+	switch {
+	case conditionFailed(err, 0):
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Organization not found.")
+	case conditionFailed(err, 1), conditionFailed(err, 2):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This person already belongs to the organization.")
 	}
 	return convert("put membership", err)
+}
+
+// adminDelta is how a membership of role r counts towards its organization's admins.
+func adminDelta(r casescribe.Role) int {
+	if r == casescribe.RoleAdmin {
+		return 1
+	}
+	return 0
+}
+
+// adminCount adds delta to the organization's count of admins under cond.
+func (s *Store) adminCount(orgID string, delta int, cond expression.ConditionBuilder) (*types.Update, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name("adminCount"), expression.Value(delta))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build admin count: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: key(orgPK(orgID), orgSortKey),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
 }
 
 // GetOrganization returns one organization. Returns ENOTFOUND if unknown.
@@ -298,20 +325,11 @@ func (s *Store) GetClients(ctx context.Context, orgID string, ids []string) (map
 
 // ListClients returns one page of the organization's clients, oldest first.
 func (s *Store) ListClients(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Client], error) {
-	var page casescribe.Page[casescribe.Client]
-	items, next, err := s.queryPrefix(ctx, orgID, clientPrefix, "clients", cursor, limit)
+	items, next, err := s.queryPrefix(ctx, orgID, clientPrefix, "clients", cursor, limit, validULID)
 	if err != nil {
-		return page, err
+		return casescribe.Page[casescribe.Client]{}, err
 	}
-	for _, raw := range items {
-		var it clientItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return page, fmt.Errorf("decode client: %w", err)
-		}
-		page.Items = append(page.Items, it.domain())
-	}
-	page.NextCursor = next
-	return page, nil
+	return decodePage[casescribe.Client, clientItem](items, next)
 }
 
 // UpdateClient renames a client. Returns ENOTFOUND if unknown.
@@ -400,17 +418,17 @@ func (s *Store) GetCase(ctx context.Context, orgID, caseID string) (casescribe.C
 
 // ListCases returns one page of the organization's cases, oldest first.
 func (s *Store) ListCases(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Case], error) {
-	items, next, err := s.queryPrefix(ctx, orgID, casePrefix, "cases", cursor, limit)
+	items, next, err := s.queryPrefix(ctx, orgID, casePrefix, "cases", cursor, limit, validULID)
 	if err != nil {
 		return casescribe.Page[casescribe.Case]{}, err
 	}
-	return decodeCases(items, next)
+	return decodePage[casescribe.Case, caseItem](items, next)
 }
 
 // ListClientCases returns one page of a client's cases, oldest first.
 func (s *Store) ListClientCases(ctx context.Context, orgID, clientID, cursor string, limit int) (casescribe.Page[casescribe.Case], error) {
 	list := "client-cases:" + clientID
-	last, err := decodeCursor(list, cursor)
+	last, err := decodeCursor(list, cursor, validULID)
 	if err != nil {
 		return casescribe.Page[casescribe.Case]{}, err
 	}
@@ -433,15 +451,16 @@ func (s *Store) ListClientCases(ctx context.Context, orgID, clientID, cursor str
 	if err != nil {
 		return casescribe.Page[casescribe.Case]{}, convert("list client cases", err)
 	}
-	return decodeCases(res.Items, encodeCursor(list, lastID(res.LastEvaluatedKey, "SK", casePrefix)))
+	return decodePage[casescribe.Case, caseItem](res.Items, encodeCursor(list, lastID(res.LastEvaluatedKey, "SK", casePrefix)))
 }
 
-func decodeCases(items []map[string]types.AttributeValue, next string) (casescribe.Page[casescribe.Case], error) {
-	page := casescribe.Page[casescribe.Case]{NextCursor: next}
+// decodePage converts one page of stored items, through their item struct I, to domain values.
+func decodePage[T any, I interface{ domain() T }](items []map[string]types.AttributeValue, next string) (casescribe.Page[T], error) {
+	page := casescribe.Page[T]{NextCursor: next}
 	for _, raw := range items {
-		var it caseItem
+		var it I
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return page, fmt.Errorf("decode case: %w", err)
+			return page, fmt.Errorf("decode %T: %w", it, err)
 		}
 		page.Items = append(page.Items, it.domain())
 	}
@@ -511,9 +530,9 @@ func (s *Store) update(ctx context.Context, k map[string]types.AttributeValue, u
 }
 
 // queryPrefix reads one page of the organization partition's items whose sort key starts with
-// prefix.
-func (s *Store) queryPrefix(ctx context.Context, orgID, prefix, list, cursor string, limit int) ([]map[string]types.AttributeValue, string, error) {
-	last, err := decodeCursor(list, cursor)
+// prefix; validID checks the id a cursor carries.
+func (s *Store) queryPrefix(ctx context.Context, orgID, prefix, list, cursor string, limit int, validID func(string) bool) ([]map[string]types.AttributeValue, string, error) {
+	last, err := decodeCursor(list, cursor, validID)
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +34,8 @@ var now = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 // newOrg creates an organization founded by a new user and returns both.
 func newOrg(t *testing.T, s *store.Store, name string) (casescribe.Organization, casescribe.User) {
 	t.Helper()
-	founder := casescribe.User{ID: "user-" + id(), Email: "founder@example.com", Name: "Founder"}
+	uid := id()
+	founder := casescribe.User{ID: "user-" + uid, Email: strings.ToLower(uid) + "@example.com", Name: "Founder"}
 	org := casescribe.Organization{ID: id(), Name: name, CreatedAt: now, CreatedBy: founder.ID}
 	if err := s.CreateOrganization(context.Background(), org, founder); err != nil {
 		t.Fatalf("CreateOrganization: %v", err)

@@ -15,7 +15,7 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUNCTIONS     := $(notdir $(wildcard functions/*))
 
-.PHONY: help deps run test lint build deploy clean
+.PHONY: help deps run test lint bench build deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -47,6 +47,9 @@ lint: ## gofmt, go vet, staticcheck
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+bench: deps ## measure round trips, cold start, size, latency and scale; print and write docs/benchmarks.md
+	@$(GO) run ./infra/bench
 
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## build every Lambda as bin/<function>/bootstrap (linux/arm64)
 

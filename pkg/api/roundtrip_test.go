@@ -1,0 +1,323 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/casescribe/sharing/infra/localstack"
+	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/api"
+	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/invitation"
+	"github.com/casescribe/sharing/pkg/roundtrip"
+	"github.com/casescribe/sharing/pkg/sesmail"
+	"github.com/casescribe/sharing/pkg/store"
+)
+
+// budgetReportEnv names a file to which TestRoundTripBudgets writes its measurements as JSON;
+// `make bench` sets it to put them in its report.
+const budgetReportEnv = "CASESCRIBE_ROUNDTRIP_REPORT"
+
+// budgetFixture is how TestRoundTripBudgets calls one route as an admin of a freshly seeded
+// organization (see budgetSeed).
+type budgetFixture struct {
+	body   string // request body; "" for none; {token} and {acceptToken} are filled from the seed
+	query  string // query string, filled like body
+	status int    // the admin's answer
+	// emptyClient makes {clientId} name a client without cases (a client with cases cannot
+	// be deleted).
+	emptyClient bool
+}
+
+// budgetFixtures holds a fixture for every route of the route table. A route without one
+// fails TestRoundTripBudgets, so that no route escapes the round-trip budgets.
+var budgetFixtures = map[string]budgetFixture{
+	"getMe":              {status: http.StatusOK},
+	"createOrganization": {body: `{"name":"Budget firm"}`, status: http.StatusCreated},
+	"listClients":        {status: http.StatusOK},
+	"createClient":       {body: `{"name":"Budget client"}`, status: http.StatusCreated},
+	"getClient":          {status: http.StatusOK},
+	"updateClient":       {body: `{"name":"Budget client, renamed"}`, status: http.StatusOK},
+	"deleteClient":       {status: http.StatusNoContent, emptyClient: true},
+	"listClientCases":    {status: http.StatusOK},
+	"createCase":         {body: `{"name":"Budget case"}`, status: http.StatusCreated},
+	"listCases":          {status: http.StatusOK},
+	"getCase":            {status: http.StatusOK},
+	"updateCase":         {body: `{"name":"Budget case, renamed"}`, status: http.StatusOK},
+	"deleteCase":         {status: http.StatusNoContent},
+	"listUsers":          {status: http.StatusOK},
+	"getUser":            {status: http.StatusOK},
+	"updateUser":         {body: `{"role":"admin"}`, status: http.StatusOK},
+	"deleteUser":         {status: http.StatusNoContent},
+	"createInvitation":   {body: `{"email":"budget-invitee@example.com","name":"Budget Invitee","role":"guest"}`, status: http.StatusCreated},
+	"listInvitations":    {status: http.StatusOK},
+	"resendInvitation":   {status: http.StatusOK},
+	"deleteInvitation":   {status: http.StatusNoContent},
+	"lookupInvitation":   {query: "?token={token}", status: http.StatusOK},
+	"acceptInvitation":   {body: `{"token":"{acceptToken}"}`, status: http.StatusOK},
+}
+
+// budgetResult is one row of the measurements: a route, or the authorizer.
+type budgetResult struct {
+	ID         string   `json:"id"`
+	Route      string   `json:"route"`
+	Kind       string   `json:"kind"`
+	Status     int      `json:"status"`
+	Calls      int      `json:"calls"`
+	Writes     int      `json:"writes"`
+	Waves      int      `json:"waves"`
+	Operations []string `json:"operations"`
+	Budget     string   `json:"budget"`
+	Met        bool     `json:"met"`
+	// Problem says why the route could not be measured (no fixture, unexpected answer).
+	Problem string `json:"problem,omitempty"`
+}
+
+// budgetWorld is what budgetSeed creates for one route: an organization whose founder is the
+// caller, a client with two cases and a client without any.
+type budgetWorld struct {
+	orgID, clientID, emptyClientID, caseID string
+	// memberID is a member besides the admin; invitationID a pending invitation of the
+	// organization, whose link carries token; acceptToken is the link of an invitation of
+	// another organization sent to the admin's own address.
+	memberID, invitationID, token, acceptToken string
+}
+
+// fill puts the seed's tokens into a fixture's body or query.
+func (w budgetWorld) fill(s string) string {
+	return strings.NewReplacer("{token}", w.token, "{acceptToken}", w.acceptToken).Replace(s)
+}
+
+var budgetPathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// TestRoundTripBudgets calls every route of the route table in-process, as an admin, against
+// DynamoDB Local, records its DynamoDB calls and holds it to DESIGN §5: the authorizer makes
+// exactly one GetItem; a read (one item or a list) makes at most two sequential waves; a change
+// makes exactly one write (a transaction counts as one). The authorizer's calls go through
+// their own client, so a route's figures are its own.
+func TestRoundTripBudgets(t *testing.T) {
+	stack := localstack.ForTest(t)
+	table := localstack.NewTestTable(t)
+	poolID, clientID := localstack.NewTestUserPool(t)
+	ctx := t.Context()
+
+	const email, pw = "budget@example.com", "Budget-password-2026"
+	sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, email, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{Issuer: stack.CognitoIssuer(poolID), ClientID: clientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var routeCalls, authCalls roundtrip.Recorder
+	seedStore := store.New(stack.DynamoDB(), table)
+	routeStore := store.New(dynamodb.New(stack.DynamoDB().Options(), routeCalls.Options), table)
+	authorizer := auth.NewAuthorizer(verifier, store.New(dynamodb.New(stack.DynamoDB().Options(), authCalls.Options), table))
+	mailer := sesmail.New(stack.SES(), "no-reply@casescribe.test")
+	handler := api.NewServer(routeStore, api.WithMailer(mailer, "https://app.casescribe.test")).Local(authorizer, nil)
+	admin := casescribe.User{ID: sub, Email: email, Name: "Budget Admin"}
+
+	var results []budgetResult
+	t.Run("authorizer", func(t *testing.T) {
+		w := budgetSeed(t, seedStore, admin)
+		authCalls.Reset()
+		c, err := authorizer.Authenticate(ctx, "Bearer "+token, w.orgID, access.NeedOrganization)
+		if err != nil || c.Role != casescribe.RoleAdmin {
+			t.Fatalf("Authenticate() = %+v, %v; want the admin", c, err)
+		}
+		got := roundtrip.Summarize(authCalls.Take())
+		res := budgetResult{ID: "authorizer", Route: "authorizer", Kind: "authorizer", Calls: got.Calls,
+			Writes: got.Writes, Waves: got.Waves, Operations: got.Operations, Budget: "exactly one GetItem",
+			Met: slices.Equal(got.Operations, []string{"GetItem"})}
+		results = append(results, res)
+		if !res.Met {
+			t.Errorf("authorizer: DynamoDB calls %v, want exactly one GetItem", got.Operations)
+		}
+	})
+
+	for _, rt := range api.Routes() {
+		t.Run(rt.ID, func(t *testing.T) {
+			res := budgetResult{ID: rt.ID, Route: rt.Key(), Kind: "change", Budget: "exactly one write"}
+			if rt.Method == http.MethodGet {
+				res.Kind, res.Budget = "read", "at most 2 waves"
+			}
+			defer func() { results = append(results, res) }()
+			fx, ok := budgetFixtures[rt.ID]
+			if !ok {
+				res.Problem = "no fixture"
+				t.Fatalf("%s: no round-trip fixture; add one to budgetFixtures (pkg/api/roundtrip_test.go)", rt.ID)
+			}
+			w := budgetSeed(t, seedStore, admin)
+			path, err := budgetPath(rt.Path, w, fx)
+			if err != nil {
+				res.Problem = err.Error()
+				t.Fatalf("%s: %v", rt.ID, err)
+			}
+
+			path += w.fill(fx.query)
+			body := w.fill(fx.body)
+			req := httptest.NewRequest(rt.Method, path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set(api.OrgHeader, w.orgID)
+			if fx.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			authCalls.Reset()
+			routeCalls.Reset()
+			answer := httptest.NewRecorder()
+			handler.ServeHTTP(answer, req)
+			got := roundtrip.Summarize(routeCalls.Take())
+			res.Status, res.Calls, res.Writes, res.Waves, res.Operations = answer.Code, got.Calls, got.Writes, got.Waves, got.Operations
+
+			if answer.Code != fx.status {
+				res.Problem = "unexpected answer"
+				t.Fatalf("%s %s: status %d (%s), want %d: fix the fixture or the seed", rt.Method, path, answer.Code, answer.Body, fx.status)
+			}
+			authOps := roundtrip.Summarize(authCalls.Take()).Operations
+			if wantAuth := budgetAuthorizerCalls(rt.Action.Needs()); !slices.Equal(authOps, wantAuth) {
+				t.Errorf("%s: the authorizer made %v, want %v", rt.ID, authOps, wantAuth)
+			}
+			if rt.Method == http.MethodGet {
+				var body map[string]any
+				if err := json.Unmarshal(answer.Body.Bytes(), &body); err == nil && body["items"] != nil {
+					res.Kind = "list"
+				} else if budgetPathParam.MatchString(rt.Path) {
+					res.Kind = "read one"
+				}
+				res.Met = got.Waves <= 2
+			} else {
+				res.Met = got.Writes == 1
+			}
+			if !res.Met {
+				t.Errorf("%s (%s): %d calls %v in %d waves with %d writes; budget: %s", rt.ID, res.Kind, got.Calls, got.Operations, got.Waves, got.Writes, res.Budget)
+			}
+			t.Logf("%-20s %-8s %d calls, %d writes, %d waves: %v", rt.ID, res.Kind, got.Calls, got.Writes, got.Waves, got.Operations)
+		})
+	}
+
+	if out := os.Getenv(budgetReportEnv); out != "" {
+		raw, err := json.MarshalIndent(results, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, raw, 0o644); err != nil {
+			t.Errorf("write %s: %v", budgetReportEnv, err)
+		}
+	}
+}
+
+// budgetAuthorizerCalls is what the authorizer may call for a route that needs need: one
+// GetItem of the membership for an organization route, nothing otherwise.
+func budgetAuthorizerCalls(need access.Need) []string {
+	if need == access.NeedOrganization {
+		return []string{"GetItem"}
+	}
+	return nil
+}
+
+// budgetSeed creates an organization founded by admin, a client with two cases and a client
+// without cases.
+func budgetSeed(t *testing.T, st *store.Store, admin casescribe.User) budgetWorld {
+	t.Helper()
+	ctx := t.Context()
+	now := time.Now().UTC()
+	w := budgetWorld{orgID: ulid.Make().String(), clientID: ulid.Make().String(), emptyClientID: ulid.Make().String()}
+	if err := st.CreateOrganization(ctx, casescribe.Organization{ID: w.orgID, Name: "Budget LLP", CreatedAt: now, CreatedBy: admin.ID}, admin); err != nil {
+		t.Fatalf("seed organization: %v", err)
+	}
+	for _, id := range []string{w.clientID, w.emptyClientID} {
+		if err := st.CreateClient(ctx, casescribe.Client{OrgID: w.orgID, ID: id, Name: "Client " + id[len(id)-4:], CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatalf("seed client: %v", err)
+		}
+	}
+	for i := range 2 {
+		k := casescribe.Case{OrgID: w.orgID, ID: ulid.Make().String(), ClientID: w.clientID, Name: "Case " + string(rune('A'+i)), CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateCase(ctx, k); err != nil {
+			t.Fatalf("seed case: %v", err)
+		}
+		w.caseID = k.ID
+	}
+
+	w.memberID = "member-" + strings.ToLower(ulid.Make().String())
+	member := casescribe.Membership{OrgID: w.orgID, OrgName: "Budget LLP", UserID: w.memberID,
+		Email: w.memberID + "@example.com", Name: "Budget Member", Role: casescribe.RoleMember,
+		Status: casescribe.StatusActive, CreatedAt: now}
+	if err := st.PutMembership(ctx, member); err != nil {
+		t.Fatalf("seed member: %v", err)
+	}
+	var invID string
+	invID, w.token = budgetInvitation(t, st, w.orgID, "pending-"+strings.ToLower(ulid.Make().String())+"@example.com", now)
+	w.invitationID = invID
+
+	// Another firm invites the admin's own address: the admin can accept it.
+	otherOrg := ulid.Make().String()
+	founder := casescribe.User{ID: "founder-" + strings.ToLower(ulid.Make().String()), Name: "Other Founder"}
+	founder.Email = founder.ID + "@example.com"
+	if err := st.CreateOrganization(ctx, casescribe.Organization{ID: otherOrg, Name: "Other LLP", CreatedAt: now, CreatedBy: founder.ID}, founder); err != nil {
+		t.Fatalf("seed other organization: %v", err)
+	}
+	_, w.acceptToken = budgetInvitation(t, st, otherOrg, admin.Email, now)
+	return w
+}
+
+// budgetInvitation stores a pending guest invitation of orgID to email and returns its id and
+// the token of its link.
+func budgetInvitation(t *testing.T, st *store.Store, orgID, email string, now time.Time) (id, token string) {
+	t.Helper()
+	id = ulid.Make().String()
+	token, hash, err := invitation.NewToken(orgID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := casescribe.Invitation{OrgID: orgID, OrgName: "Budget LLP", ID: id, Email: email, Name: "Invitee",
+		Role: casescribe.RoleGuest, InvitedBy: "x", InviterName: "Budget Admin", TokenHash: hash, Issue: 1,
+		IssuedAt: now, ExpiresAt: now.Add(invitation.Validity), MailStatus: casescribe.MailSent, CreatedAt: now}
+	if err := st.CreateInvitation(t.Context(), inv, ""); err != nil {
+		t.Fatalf("seed invitation: %v", err)
+	}
+	return id, token
+}
+
+// budgetPath fills the route's path parameters from the seed.
+func budgetPath(pattern string, w budgetWorld, fx budgetFixture) (string, error) {
+	var missing []string
+	path := budgetPathParam.ReplaceAllStringFunc(pattern, func(p string) string {
+		switch name := p[1 : len(p)-1]; {
+		case name == "clientId" && fx.emptyClient:
+			return w.emptyClientID
+		case name == "clientId":
+			return w.clientID
+		case name == "caseId":
+			return w.caseID
+		case name == "userId":
+			return w.memberID
+		case name == "invitationId":
+			return w.invitationID
+		default:
+			missing = append(missing, p)
+			return p
+		}
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("no seeded record for %s; seed one in budgetSeed and fill it in budgetPath", strings.Join(missing, ", "))
+	}
+	return path, nil
+}

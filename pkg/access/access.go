@@ -41,6 +41,11 @@ const (
 	RevokeInvitation Action = "invitation.revoke"
 	LookupInvitation Action = "invitation.lookup" // anyone holding the token
 	AcceptInvitation Action = "invitation.accept" // any signed-in user; the email must match
+
+	ListShares  Action = "share.list"
+	CreateShare Action = "share.create"
+	ReadShare   Action = "share.read"
+	RemoveShare Action = "share.remove"
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -94,6 +99,11 @@ var rules = map[Action]rule{
 	RevokeInvitation: {NeedOrganization, admins, "manage invitations"},
 	LookupInvitation: {need: NeedNothing, what: "look up an invitation"},
 	AcceptInvitation: {need: NeedSignIn, what: "accept an invitation"},
+
+	ListShares:  {NeedOrganization, staff, "see or manage sharing"},
+	CreateShare: {NeedOrganization, staff, "share cases"},
+	ReadShare:   {NeedOrganization, staff, "see or manage sharing"},
+	RemoveShare: {NeedOrganization, staff, "remove access"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares
@@ -154,18 +164,78 @@ func Permit(c casescribe.Caller, a Action) error {
 	return casescribe.Errorf(casescribe.EFORBIDDEN, "Your role cannot %s.", r.what)
 }
 
-// SeesClient reports whether c may see the client with the given id in its organization.
-// Staff see every client of their organization. A guest sees only what was shared with them,
-// and sharing does not exist yet, so a guest sees no client. Callers answer ENOTFOUND when
-// this is false, exactly as for an unknown id.
-func SeesClient(c casescribe.Caller, client casescribe.Client) bool {
-	return sameOrg(c, client.OrgID) && c.Role.Staff()
+// Grants is what one guest was given in the caller's organization, by client id. Staff need
+// none: they see every client and case of their organization.
+type Grants map[string]casescribe.Grant
+
+// GrantsOf indexes grants by client.
+func GrantsOf(gs ...casescribe.Grant) Grants {
+	out := make(Grants, len(gs))
+	for _, g := range gs {
+		out[g.ClientID] = g
+	}
+	return out
 }
 
-// SeesCase reports whether c may see the case. The same rule as SeesClient: staff see every
-// case of their organization, a guest sees only shared cases, and there are none yet.
-func SeesCase(c casescribe.Caller, k casescribe.Case) bool {
-	return sameOrg(c, k.OrgID) && c.Role.Staff()
+// SeesClient reports whether c may see the client. Staff see every client of their
+// organization; a guest sees a client only as the container of something shared with them: a
+// client share, or a share of one of its cases. Callers answer ENOTFOUND when this is false,
+// exactly as for an unknown id.
+func SeesClient(c casescribe.Caller, client casescribe.Client, g Grants) bool {
+	if !sameOrg(c, client.OrgID) {
+		return false
+	}
+	if c.Role.Staff() {
+		return true
+	}
+	gr := g[client.ID]
+	return c.Role == casescribe.RoleGuest && (gr.ClientShareID != "" || len(gr.Cases) > 0)
+}
+
+// SeesCase reports whether c may see the case: staff always (in their organization); a guest
+// through a share of the case, or of its whole client, which includes cases created later.
+func SeesCase(c casescribe.Caller, k casescribe.Case, g Grants) bool {
+	if !sameOrg(c, k.OrgID) {
+		return false
+	}
+	if c.Role.Staff() {
+		return true
+	}
+	gr := g[k.ClientID]
+	_, shared := gr.Cases[k.ID]
+	return c.Role == casescribe.RoleGuest && (gr.ClientShareID != "" || shared)
+}
+
+// CaseAccess is how a guest holds a case: its scope and the view it is limited to ("" for the
+// whole case). ok is false when the guest does not hold it.
+func CaseAccess(k casescribe.Case, g Grants) (scope casescribe.ShareScope, viewID string, ok bool) {
+	gr := g[k.ClientID]
+	if cg, shared := gr.Cases[k.ID]; shared {
+		return casescribe.ScopeCase, cg.ViewID, true
+	}
+	if gr.ClientShareID != "" {
+		return casescribe.ScopeClient, "", true
+	}
+	return "", "", false
+}
+
+// CheckNewShare applies the rules of adding a share to what the request asks and to the
+// target's membership: a client share carries no view and no chats; the target must be a
+// guest whose invitation is accepted. Returns EINVALID or EINVITATIONPENDING.
+func CheckNewShare(scope casescribe.ShareScope, viewID string, chatIDs []string, target casescribe.Membership) error {
+	switch {
+	case !scope.Valid():
+		return casescribe.Errorf(casescribe.EINVALID, `Field "scope" must be "case" (just this case) or "client" (all cases for the client).`)
+	case scope == casescribe.ScopeClient && (viewID != "" || len(chatIDs) > 0):
+		return casescribe.Errorf(casescribe.EINVALID, "A share of all cases for a client cannot be limited to a view or carry chats; share just this case to do that.")
+	case target.Role != casescribe.RoleGuest:
+		return casescribe.Errorf(casescribe.EINVALID, "Only guests receive shares: admins and members already see every case.")
+	case target.Status == casescribe.StatusInvited:
+		return casescribe.Errorf(casescribe.EINVITATIONPENDING, "This guest has not accepted the invitation yet; share once they have.")
+	case target.Status != casescribe.StatusActive:
+		return casescribe.Errorf(casescribe.EINVALID, "This guest cannot receive shares.")
+	}
+	return nil
 }
 
 // InvitationFor reports whether an invitation sent to invitedEmail may be accepted by c: only
@@ -178,7 +248,7 @@ func InvitationFor(invitedEmail string, c casescribe.Caller) bool {
 }
 
 // ListsEverything reports whether a list for c may read the organization's items unfiltered
-// (staff), rather than starting from what was shared with c (guests).
+// (staff), rather than starting from what was shared with c (guests, see Grants).
 func ListsEverything(c casescribe.Caller) bool {
 	return c.OrgID != "" && c.Role.Staff()
 }

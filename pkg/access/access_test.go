@@ -80,31 +80,77 @@ func TestEveryActionHasARuleAndNeed(t *testing.T) {
 func TestVisibility(t *testing.T) {
 	client := casescribe.Client{OrgID: org, ID: "c1"}
 	kase := casescribe.Case{OrgID: org, ID: "k1", ClientID: "c1"}
+	sibling := casescribe.Case{OrgID: org, ID: "k2", ClientID: "c1"}
 	other := "01JORG0000000000000000000B"
+	guest := caller(casescribe.RoleGuest)
+	caseShare := GrantsOf(casescribe.Grant{ClientID: "c1", Cases: map[string]casescribe.CaseGrant{"k1": {ShareID: "s1", ViewID: "v1"}}})
+	clientShare := GrantsOf(casescribe.Grant{ClientID: "c1", ClientShareID: "s2"})
+	elsewhere := GrantsOf(casescribe.Grant{ClientID: "c9", ClientShareID: "s3"})
 	tests := []struct {
-		name string
-		c    casescribe.Caller
-		want bool
+		name                  string
+		c                     casescribe.Caller
+		g                     Grants
+		client, kase, sibling bool
 	}{
-		{"admin", caller(casescribe.RoleAdmin), true},
-		{"member", caller(casescribe.RoleMember), true},
-		// No share can exist yet, so a guest sees nothing.
-		{"guest", caller(casescribe.RoleGuest), false},
-		{"admin of another organization", casescribe.Caller{UserID: "x", OrgID: other, Role: casescribe.RoleAdmin}, false},
-		{"no organization", casescribe.Caller{UserID: "x", Role: casescribe.RoleAdmin}, false},
+		{"admin", caller(casescribe.RoleAdmin), nil, true, true, true},
+		{"member", caller(casescribe.RoleMember), nil, true, true, true},
+		{"guest with nothing shared", guest, nil, false, false, false},
+		{"guest with a case share", guest, caseShare, true, true, false},
+		{"guest with the client's share", guest, clientShare, true, true, true},
+		{"guest with another client's share", guest, elsewhere, false, false, false},
+		{"guest of another organization", casescribe.Caller{UserID: "x", OrgID: other, Role: casescribe.RoleGuest}, clientShare, false, false, false},
+		{"admin of another organization", casescribe.Caller{UserID: "x", OrgID: other, Role: casescribe.RoleAdmin}, nil, false, false, false},
+		{"no organization", casescribe.Caller{UserID: "x", Role: casescribe.RoleAdmin}, nil, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SeesClient(tt.c, client); got != tt.want {
-				t.Errorf("SeesClient = %v, want %v", got, tt.want)
+			if got := SeesClient(tt.c, client, tt.g); got != tt.client {
+				t.Errorf("SeesClient = %v, want %v", got, tt.client)
 			}
-			if got := SeesCase(tt.c, kase); got != tt.want {
-				t.Errorf("SeesCase = %v, want %v", got, tt.want)
+			if got := SeesCase(tt.c, kase, tt.g); got != tt.kase {
+				t.Errorf("SeesCase = %v, want %v", got, tt.kase)
 			}
-			if got := ListsEverything(tt.c); got != (tt.want || tt.name == "admin of another organization") {
-				t.Errorf("ListsEverything = %v", got)
+			if got := SeesCase(tt.c, sibling, tt.g); got != tt.sibling {
+				t.Errorf("SeesCase(sibling) = %v, want %v", got, tt.sibling)
 			}
 		})
+	}
+	if scope, view, ok := CaseAccess(kase, caseShare); !ok || scope != casescribe.ScopeCase || view != "v1" {
+		t.Errorf("CaseAccess(case share) = %v %q %v", scope, view, ok)
+	}
+	if scope, view, ok := CaseAccess(sibling, clientShare); !ok || scope != casescribe.ScopeClient || view != "" {
+		t.Errorf("CaseAccess(client share) = %v %q %v", scope, view, ok)
+	}
+	if _, _, ok := CaseAccess(sibling, caseShare); ok {
+		t.Error("CaseAccess grants a sibling of a shared case")
+	}
+}
+
+func TestCheckNewShare(t *testing.T) {
+	active := casescribe.Membership{Role: casescribe.RoleGuest, Status: casescribe.StatusActive}
+	pending := casescribe.Membership{Role: casescribe.RoleGuest, Status: casescribe.StatusInvited}
+	member := casescribe.Membership{Role: casescribe.RoleMember, Status: casescribe.StatusActive}
+	tests := []struct {
+		name   string
+		scope  casescribe.ShareScope
+		view   string
+		chats  []string
+		target casescribe.Membership
+		want   string
+	}{
+		{"case", casescribe.ScopeCase, "", nil, active, ""},
+		{"case with view and chats", casescribe.ScopeCase, "v", []string{"c"}, active, ""},
+		{"client", casescribe.ScopeClient, "", nil, active, ""},
+		{"client with a view", casescribe.ScopeClient, "v", nil, active, casescribe.EINVALID},
+		{"client with chats", casescribe.ScopeClient, "", []string{"c"}, active, casescribe.EINVALID},
+		{"unknown scope", "org", "", nil, active, casescribe.EINVALID},
+		{"member target", casescribe.ScopeCase, "", nil, member, casescribe.EINVALID},
+		{"pending guest", casescribe.ScopeCase, "", nil, pending, casescribe.EINVITATIONPENDING},
+	}
+	for _, tt := range tests {
+		if got := casescribe.ErrorCode(CheckNewShare(tt.scope, tt.view, tt.chats, tt.target)); got != tt.want {
+			t.Errorf("%s: CheckNewShare = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -138,6 +184,10 @@ func TestUserAndInvitationRules(t *testing.T) {
 		admin, member, guest string
 	}{
 		{ListUsers, "", "", casescribe.EGUESTRESTRICTED},
+		{ListShares, "", "", casescribe.EGUESTRESTRICTED},
+		{CreateShare, "", "", casescribe.EGUESTRESTRICTED},
+		{ReadShare, "", "", casescribe.EGUESTRESTRICTED},
+		{RemoveShare, "", "", casescribe.EGUESTRESTRICTED},
 		{ReadUser, "", "", casescribe.EGUESTRESTRICTED},
 		{UpdateUser, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},
 		{RemoveUser, "", casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED},

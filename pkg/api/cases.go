@@ -1,7 +1,10 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +19,15 @@ type caseJSON struct {
 	ClientName string    `json:"clientName"`
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
+	// ShareCount is the number of guests with access (the "Share · 2" badge), for staff.
+	ShareCount *int `json:"shareCount,omitempty"`
+	// Access is how a guest holds the case, for guests.
+	Access *caseAccessJSON `json:"access,omitempty"`
+}
+
+type caseAccessJSON struct {
+	Scope  casescribe.ShareScope `json:"scope"`
+	ViewID *string               `json:"viewId"`
 }
 
 func newCaseJSON(k casescribe.Case, clientName string) caseJSON {
@@ -34,18 +46,18 @@ func (s *Server) visibleCase(r *http.Request, c casescribe.Caller) (casescribe.C
 	if err != nil {
 		return casescribe.Case{}, err
 	}
-	if !access.SeesCase(c, k) {
+	if !access.SeesCase(c, k, nil) {
 		return casescribe.Case{}, casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
 	}
 	return k, nil
 }
 
 // writeCases answers a page of cases with their client names, read in one batch.
-func (s *Server) writeCases(w http.ResponseWriter, r *http.Request, c casescribe.Caller, page casescribe.Page[casescribe.Case], clientNames map[string]string) error {
+func (s *Server) writeCases(w http.ResponseWriter, r *http.Request, c casescribe.Caller, page casescribe.Page[casescribe.Case], grants access.Grants, clientNames map[string]string) error {
 	var visible []casescribe.Case
 	var missing []string
 	for _, k := range page.Items {
-		if !access.SeesCase(c, k) {
+		if !access.SeesCase(c, k, grants) {
 			continue
 		}
 		visible = append(visible, k)
@@ -75,17 +87,70 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request, c casescribe.
 	if err != nil {
 		return err
 	}
-	var page casescribe.Page[casescribe.Case]
-	if access.ListsEverything(c) {
-		if page, err = s.store.ListCases(r.Context(), c.OrgID, cursor, limit); err != nil {
-			return err
-		}
+	if !access.ListsEverything(c) {
+		return s.listGuestCases(w, r, c)
 	}
-	return s.writeCases(w, r, c, page, map[string]string{})
+	page, err := s.store.ListCases(r.Context(), c.OrgID, cursor, limit)
+	if err != nil {
+		return err
+	}
+	return s.writeCases(w, r, c, page, nil, map[string]string{})
 }
 
-// listClientCases reads the client (for the visibility check and its name) and the page of
-// cases at the same time.
+// listGuestCases lists every case shared with a guest, all at once, starting from the guest's
+// grants: the cases of shared clients, and the shared cases themselves, read in parallel.
+func (s *Server) listGuestCases(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
+	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, c.UserID)
+	if err != nil {
+		return err
+	}
+	var (
+		mu        sync.Mutex
+		cases     []casescribe.Case
+		errs      []error
+		wg        sync.WaitGroup
+		caseIDs   []string
+		clientIDs []string
+		clients   map[string]casescribe.Client
+	)
+	collect := func(ks []casescribe.Case, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		cases, errs = append(cases, ks...), append(errs, err)
+	}
+	for _, g := range grants {
+		clientIDs = append(clientIDs, g.ClientID)
+		if g.ClientShareID != "" {
+			wg.Go(func() { collect(s.store.AllClientCases(r.Context(), c.OrgID, g.ClientID)) })
+			continue
+		}
+		for id := range g.Cases {
+			caseIDs = append(caseIDs, id)
+		}
+	}
+	if len(caseIDs) > 0 {
+		wg.Go(func() { collect(s.store.GetCases(r.Context(), c.OrgID, caseIDs)) })
+	}
+	// The client names in the same wave: their ids are the grants'.
+	wg.Go(func() {
+		var err error
+		clients, err = s.store.GetClients(r.Context(), c.OrgID, clientIDs)
+		collect(nil, err)
+	})
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	names := make(map[string]string, len(clients))
+	for id, cl := range clients {
+		names[id] = cl.Name
+	}
+	slices.SortFunc(cases, func(a, b casescribe.Case) int { return strings.Compare(a.ID, b.ID) })
+	return s.writeCases(w, r, c, casescribe.Page[casescribe.Case]{Items: cases}, access.GrantsOf(grants...), names)
+}
+
+// listClientCases reads the client (for the visibility check and its name), the page of cases
+// and, for a guest, the grant, at the same time.
 func (s *Server) listClientCases(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
 	cursor, limit, err := pageParams(r)
 	if err != nil {
@@ -96,24 +161,26 @@ func (s *Server) listClientCases(w http.ResponseWriter, r *http.Request, c cases
 		return err
 	}
 	var (
-		client   casescribe.Client
-		page     casescribe.Page[casescribe.Case]
-		errCases error
-		wg       sync.WaitGroup
+		client             casescribe.Client
+		page               casescribe.Page[casescribe.Case]
+		grants             access.Grants
+		errCases, errGrant error
+		wg                 sync.WaitGroup
 	)
 	wg.Go(func() { page, errCases = s.store.ListClientCases(r.Context(), c.OrgID, id, cursor, limit) })
+	wg.Go(func() { grants, errGrant = s.grantFor(r, c, id) })
 	client, err = s.store.GetClient(r.Context(), c.OrgID, id)
 	wg.Wait()
-	if err != nil {
+	if err := errors.Join(err, errGrant); err != nil {
 		return err
 	}
-	if !access.SeesClient(c, client) {
+	if !access.SeesClient(c, client, grants) {
 		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
 	}
 	if errCases != nil {
 		return errCases
 	}
-	return s.writeCases(w, r, c, page, map[string]string{client.ID: client.Name})
+	return s.writeCases(w, r, c, page, grants, map[string]string{client.ID: client.Name})
 }
 
 func (s *Server) createCase(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
@@ -138,16 +205,44 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request, c casescribe
 	return nil
 }
 
+// getCase reads the case, then its client and, for a guest, the grant of that client, at the
+// same time: two round trips, the access check included.
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	k, err := s.visibleCase(r, c)
+	id, err := pathID(r, "caseId", "Case")
 	if err != nil {
 		return err
 	}
-	client, err := s.store.GetClient(r.Context(), c.OrgID, k.ClientID)
+	k, err := s.store.GetCase(r.Context(), c.OrgID, id)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newCaseJSON(k, client.Name))
+	var (
+		client    casescribe.Client
+		grants    access.Grants
+		errClient error
+		wg        sync.WaitGroup
+	)
+	wg.Go(func() { client, errClient = s.store.GetClient(r.Context(), c.OrgID, k.ClientID) })
+	grants, err = s.grantFor(r, c, k.ClientID)
+	wg.Wait()
+	if err := errors.Join(err, errClient); err != nil {
+		return err
+	}
+	if !access.SeesCase(c, k, grants) {
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
+	}
+	out := newCaseJSON(k, client.Name)
+	if c.Role == casescribe.RoleGuest {
+		scope, viewID, _ := access.CaseAccess(k, grants)
+		out.Access = &caseAccessJSON{Scope: scope}
+		if viewID != "" {
+			out.Access.ViewID = &viewID
+		}
+	} else {
+		n := k.ShareCount + client.ShareCount
+		out.ShareCount = &n
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -59,10 +60,32 @@ func (s *Server) visibleClient(r *http.Request, c casescribe.Caller) (casescribe
 	if err != nil {
 		return casescribe.Client{}, err
 	}
-	if !access.SeesClient(c, client) {
+	if !access.SeesClient(c, client, nil) {
 		return casescribe.Client{}, casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
 	}
 	return client, nil
+}
+
+// grantFor reads what a guest may open in one client; staff need no grant.
+func (s *Server) grantFor(r *http.Request, c casescribe.Caller, clientID string) (access.Grants, error) {
+	if c.Role != casescribe.RoleGuest {
+		return nil, nil
+	}
+	g, err := s.store.GetGrant(r.Context(), c.OrgID, c.UserID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return access.GrantsOf(g), nil
+}
+
+// guestClientJSON is a client as a guest sees it: its case count counts only the cases the
+// guest can open.
+func guestClientJSON(cl casescribe.Client, g casescribe.Grant) clientJSON {
+	j := newClientJSON(cl)
+	if g.ClientShareID == "" {
+		j.CaseCount = len(g.Cases)
+	}
+	return j
 }
 
 func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
@@ -70,19 +93,47 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c casescrib
 	if err != nil {
 		return err
 	}
-	var page casescribe.Page[casescribe.Client]
-	if access.ListsEverything(c) {
-		if page, err = s.store.ListClients(r.Context(), c.OrgID, cursor, limit); err != nil {
-			return err
-		}
+	if !access.ListsEverything(c) {
+		return s.listGuestClients(w, r, c)
+	}
+	page, err := s.store.ListClients(r.Context(), c.OrgID, cursor, limit)
+	if err != nil {
+		return err
 	}
 	items := make([]clientJSON, 0, len(page.Items))
 	for _, cl := range page.Items {
-		if access.SeesClient(c, cl) {
+		if access.SeesClient(c, cl, nil) {
 			items = append(items, newClientJSON(cl))
 		}
 	}
 	writeJSON(w, http.StatusOK, newList(items, page.NextCursor))
+	return nil
+}
+
+// listGuestClients lists the clients something is shared from, all at once: it starts from
+// the guest's grants (one strongly consistent query), so it costs nothing for what the guest
+// cannot see.
+func (s *Server) listGuestClients(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
+	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, c.UserID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(grants))
+	for _, g := range grants {
+		ids = append(ids, g.ClientID)
+	}
+	clients, err := s.store.GetClients(r.Context(), c.OrgID, ids)
+	if err != nil {
+		return err
+	}
+	byClient := access.GrantsOf(grants...)
+	items := make([]clientJSON, 0, len(grants))
+	for _, g := range grants {
+		if cl, ok := clients[g.ClientID]; ok && access.SeesClient(c, cl, byClient) {
+			items = append(items, guestClientJSON(cl, g))
+		}
+	}
+	writeJSON(w, http.StatusOK, newList(items, ""))
 	return nil
 }
 
@@ -104,34 +155,39 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c casescri
 	return nil
 }
 
-// getClient reads the client and the first page of its cases at the same time: both keys are
-// known from the path, so the visibility check costs no extra round trip.
+// getClient reads the client, the first page of its cases and, for a guest, its grant, all
+// at once: every key is known from the path and the caller.
 func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
 	id, err := pathID(r, "clientId", "Client")
 	if err != nil {
 		return err
 	}
 	var (
-		client   casescribe.Client
-		cases    casescribe.Page[casescribe.Case]
-		errCases error
-		wg       sync.WaitGroup
+		client             casescribe.Client
+		cases              casescribe.Page[casescribe.Case]
+		grants             access.Grants
+		errCases, errGrant error
+		wg                 sync.WaitGroup
 	)
 	wg.Go(func() { cases, errCases = s.store.ListClientCases(r.Context(), c.OrgID, id, "", store.MaxLimit) })
+	wg.Go(func() { grants, errGrant = s.grantFor(r, c, id) })
 	client, err = s.store.GetClient(r.Context(), c.OrgID, id)
 	wg.Wait()
-	if err != nil {
+	if err := errors.Join(err, errGrant); err != nil {
 		return err
 	}
-	if !access.SeesClient(c, client) {
+	if !access.SeesClient(c, client, grants) {
 		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
 	}
 	if errCases != nil {
 		return errCases
 	}
 	detail := clientDetailJSON{clientJSON: newClientJSON(client), Cases: []caseRefJSON{}}
+	if c.Role == casescribe.RoleGuest {
+		detail.clientJSON = guestClientJSON(client, grants[client.ID])
+	}
 	for _, k := range cases.Items {
-		if access.SeesCase(c, k) {
+		if access.SeesCase(c, k, grants) {
 			detail.Cases = append(detail.Cases, caseRefJSON{ID: k.ID, Name: k.Name})
 		}
 	}

@@ -23,6 +23,7 @@ var matrixBodies = map[string]string{
 	"createInvitation":   `{"email":"matrix-invitee@example.com","name":"Matrix Invitee","role":"guest"}`,
 	"resendInvitation":   ``,
 	"acceptInvitation":   `{"token":"not-a-real-token"}`,
+	"createShare":        `{"guestId":"matrix-guest","scope":"case"}`,
 }
 
 // matrixUnknownTarget names routes whose target comes from the body or the query rather than

@@ -39,6 +39,8 @@ type budgetFixture struct {
 	// emptyClient makes {clientId} name a client without cases (a client with cases cannot
 	// be deleted).
 	emptyClient bool
+	// emptyCase makes {caseId} name a case not shared with the seeded guest yet.
+	emptyCase bool
 }
 
 // budgetFixtures holds a fixture for every route of the route table. A route without one
@@ -67,6 +69,10 @@ var budgetFixtures = map[string]budgetFixture{
 	"deleteInvitation":   {status: http.StatusNoContent},
 	"lookupInvitation":   {query: "?token={token}", status: http.StatusOK},
 	"acceptInvitation":   {body: `{"token":"{acceptToken}"}`, status: http.StatusOK},
+	"listCaseShares":     {status: http.StatusOK},
+	"createShare":        {body: `{"guestId":"{guestId}","scope":"case"}`, status: http.StatusCreated, emptyCase: true},
+	"getShare":           {status: http.StatusOK},
+	"deleteShare":        {status: http.StatusNoContent},
 }
 
 // budgetResult is one row of the measurements: a route, or the authorizer.
@@ -93,11 +99,13 @@ type budgetWorld struct {
 	// organization, whose link carries token; acceptToken is the link of an invitation of
 	// another organization sent to the admin's own address.
 	memberID, invitationID, token, acceptToken string
+	// guestID holds shareID, a case share of caseID; otherCaseID is a case shared with nobody.
+	guestID, shareID, otherCaseID string
 }
 
 // fill puts the seed's tokens into a fixture's body or query.
 func (w budgetWorld) fill(s string) string {
-	return strings.NewReplacer("{token}", w.token, "{acceptToken}", w.acceptToken).Replace(s)
+	return strings.NewReplacer("{token}", w.token, "{acceptToken}", w.acceptToken, "{guestId}", w.guestID).Replace(s)
 }
 
 var budgetPathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -213,6 +221,60 @@ func TestRoundTripBudgets(t *testing.T) {
 		})
 	}
 
+	// What a guest can see: a case read and the lists, from a guest holding a case share and a
+	// client share, within the same budget of two waves, the access check included.
+	t.Run("guest reads", func(t *testing.T) {
+		const guestEmail = "budget-guest@example.com"
+		guestSub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, guestEmail, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		guestToken, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, guestEmail, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := budgetSeed(t, seedStore, admin)
+		now := time.Now().UTC()
+		if err := seedStore.PutMembership(ctx, casescribe.Membership{OrgID: w.orgID, OrgName: "Budget LLP", UserID: guestSub,
+			Email: guestEmail, Name: "Budget Guest", Role: casescribe.RoleGuest, Status: casescribe.StatusActive, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		for _, sh := range []casescribe.Share{
+			{Scope: casescribe.ScopeCase, ClientID: w.clientID, CaseID: w.caseID},
+			{Scope: casescribe.ScopeClient, ClientID: w.emptyClientID},
+		} {
+			sh.OrgID, sh.ID, sh.GuestID, sh.Version, sh.CreatedAt, sh.UpdatedAt = w.orgID, ulid.Make().String(), guestSub, 1, now, now
+			if err := seedStore.CreateShare(ctx, sh); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []struct{ id, route, path string }{
+			{"getCase (guest)", "GET /cases/{caseId}", "/cases/" + w.caseID},
+			{"getClient (guest)", "GET /clients/{clientId}", "/clients/" + w.clientID},
+			{"listCases (guest)", "GET /cases", "/cases"},
+			{"listClients (guest)", "GET /clients", "/clients"},
+			{"listClientCases (guest)", "GET /clients/{clientId}/cases", "/clients/" + w.clientID + "/cases"},
+		} {
+			req := httptest.NewRequest(http.MethodGet, p.path, nil)
+			req.Header.Set("Authorization", "Bearer "+guestToken)
+			req.Header.Set(api.OrgHeader, w.orgID)
+			routeCalls.Reset()
+			answer := httptest.NewRecorder()
+			handler.ServeHTTP(answer, req)
+			got := roundtrip.Summarize(routeCalls.Take())
+			res := budgetResult{ID: p.id, Route: p.route, Kind: "guest read", Status: answer.Code, Calls: got.Calls,
+				Writes: got.Writes, Waves: got.Waves, Operations: got.Operations, Budget: "at most 2 waves", Met: got.Waves <= 2}
+			results = append(results, res)
+			if answer.Code != http.StatusOK {
+				t.Errorf("%s: status %d (%s), want 200", p.id, answer.Code, answer.Body)
+			}
+			if !res.Met {
+				t.Errorf("%s: %d calls %v in %d waves; budget: at most 2 waves", p.id, got.Calls, got.Operations, got.Waves)
+			}
+			t.Logf("%-24s %d calls, %d waves: %v", p.id, got.Calls, got.Waves, got.Operations)
+		}
+	})
+
 	if out := os.Getenv(budgetReportEnv); out != "" {
 		raw, err := json.MarshalIndent(results, "", "  ")
 		if err != nil {
@@ -253,7 +315,22 @@ func budgetSeed(t *testing.T, st *store.Store, admin casescribe.User) budgetWorl
 		if err := st.CreateCase(ctx, k); err != nil {
 			t.Fatalf("seed case: %v", err)
 		}
-		w.caseID = k.ID
+		w.otherCaseID, w.caseID = w.caseID, k.ID
+	}
+
+	// A guest holding a case share of caseID.
+	w.guestID = "guest-" + strings.ToLower(ulid.Make().String())
+	guest := casescribe.Membership{OrgID: w.orgID, OrgName: "Budget LLP", UserID: w.guestID,
+		Email: w.guestID + "@example.com", Name: "Budget Guest", Role: casescribe.RoleGuest,
+		Status: casescribe.StatusActive, CreatedAt: now}
+	if err := st.PutMembership(ctx, guest); err != nil {
+		t.Fatalf("seed guest: %v", err)
+	}
+	w.shareID = ulid.Make().String()
+	if err := st.CreateShare(ctx, casescribe.Share{OrgID: w.orgID, ID: w.shareID, GuestID: w.guestID,
+		GuestName: guest.Name, GuestEmail: guest.Email, Scope: casescribe.ScopeCase, ClientID: w.clientID,
+		CaseID: w.caseID, Version: 1, CreatedBy: admin.ID, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatalf("seed share: %v", err)
 	}
 
 	w.memberID = "member-" + strings.ToLower(ulid.Make().String())
@@ -305,8 +382,12 @@ func budgetPath(pattern string, w budgetWorld, fx budgetFixture) (string, error)
 			return w.emptyClientID
 		case name == "clientId":
 			return w.clientID
+		case name == "caseId" && fx.emptyCase:
+			return w.otherCaseID
 		case name == "caseId":
 			return w.caseID
+		case name == "shareId":
+			return w.shareID
 		case name == "userId":
 			return w.memberID
 		case name == "invitationId":

@@ -51,6 +51,11 @@ var routes = []Route{
 	{"deleteInvitation", http.MethodDelete, "/invitations/{invitationId}", access.RevokeInvitation, (*Server).deleteInvitation},
 	{"lookupInvitation", http.MethodGet, "/invitations/lookup", access.LookupInvitation, (*Server).lookupInvitation},
 	{"acceptInvitation", http.MethodPost, "/invitations/accept", access.AcceptInvitation, (*Server).acceptInvitation},
+
+	{"listCaseShares", http.MethodGet, "/cases/{caseId}/shares", access.ListShares, (*Server).listCaseShares},
+	{"createShare", http.MethodPost, "/cases/{caseId}/shares", access.CreateShare, (*Server).createShare},
+	{"getShare", http.MethodGet, "/shares/{shareId}", access.ReadShare, (*Server).getShare},
+	{"deleteShare", http.MethodDelete, "/shares/{shareId}", access.RemoveShare, (*Server).deleteShare},
 }
 
 // Routes returns a copy of the route table.

@@ -34,6 +34,15 @@ type Store interface {
 	ListClientCases(ctx context.Context, orgID, clientID, cursor string, limit int) (casescribe.Page[casescribe.Case], error)
 	UpdateCase(ctx context.Context, orgID, caseID, name string, now time.Time) (casescribe.Case, error)
 	DeleteCase(ctx context.Context, orgID, clientID, caseID string) error
+	GetCases(ctx context.Context, orgID string, ids []string) ([]casescribe.Case, error)
+	AllClientCases(ctx context.Context, orgID, clientID string) ([]casescribe.Case, error)
+
+	GetGrant(ctx context.Context, orgID, guestID, clientID string) (casescribe.Grant, error)
+	GuestGrants(ctx context.Context, orgID, guestID string) ([]casescribe.Grant, error)
+	GetShare(ctx context.Context, orgID, shareID string) (casescribe.Share, error)
+	ClientShares(ctx context.Context, orgID, clientID string) ([]casescribe.Share, error)
+	CreateShare(ctx context.Context, sh casescribe.Share) error
+	RemoveShare(ctx context.Context, sh casescribe.Share) error
 
 	GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error)
 	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)

@@ -77,18 +77,22 @@ type Client struct {
 	ID        string
 	Name      string
 	CaseCount int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// ShareCount counts the client-scope shares of the client.
+	ShareCount int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Case is one legal matter of a client.
 type Case struct {
-	OrgID     string
-	ID        string
-	ClientID  string
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	OrgID    string
+	ID       string
+	ClientID string
+	Name     string
+	// ShareCount counts the case-scope shares of the case.
+	ShareCount int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Page is one page of a list and the opaque cursor of the next one ("" on the last page).
@@ -132,4 +136,54 @@ const (
 // Expired reports whether the invitation can no longer be accepted at now.
 func (i Invitation) Expired(now time.Time) bool {
 	return !now.Before(i.ExpiresAt)
+}
+
+// ShareScope is how much a share opens to a guest.
+type ShareScope string
+
+// The two scopes of a share.
+const (
+	ScopeCase   ShareScope = "case"   // "Just this case": one case
+	ScopeClient ShareScope = "client" // "All cases for client": every case of the client, now and later
+)
+
+// Valid reports whether s is a known scope.
+func (s ShareScope) Valid() bool { return s == ScopeCase || s == ScopeClient }
+
+// Share gives one guest access to one case, or to every case of one client.
+type Share struct {
+	OrgID      string
+	ID         string
+	GuestID    string
+	GuestName  string
+	GuestEmail string
+	Scope      ShareScope
+	ClientID   string
+	// CaseID is set for case scope only.
+	CaseID string
+	// ViewID limits a case share to one saved view of the case; "" for the whole case.
+	ViewID string
+	// ChatIDs are chats of the case shared with the guest (case scope only).
+	ChatIDs []string
+	// Version counts changes, for optimistic concurrency.
+	Version   int
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Grant is what one guest may open in one client, derived from their shares and stored with
+// them, so that one read answers an access check.
+type Grant struct {
+	ClientID string
+	// ClientShareID is the guest's client-scope share of the client, "" if none.
+	ClientShareID string
+	// Cases maps a case id to the guest's case-scope share of it.
+	Cases map[string]CaseGrant
+}
+
+// CaseGrant is a guest's case-scope share of one case.
+type CaseGrant struct {
+	ShareID string
+	ViewID  string
 }

@@ -48,6 +48,9 @@ type membershipItem struct {
 	Role      string    `dynamodbav:"role"`
 	Status    string    `dynamodbav:"status"`
 	CreatedAt time.Time `dynamodbav:"createdAt"`
+	// ShareCount counts the person's shares here, so that removing them can be conditioned on
+	// deleting every one.
+	ShareCount int `dynamodbav:"shareCount"`
 }
 
 func newMembershipItem(m casescribe.Membership) membershipItem {
@@ -83,15 +86,17 @@ func (i profileItem) domain() casescribe.User {
 // clientItem counts its cases so that deleting a client with cases can be refused by a
 // condition, race-free, instead of by a query that a concurrent create could outrun.
 type clientItem struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	Type      string    `dynamodbav:"type"`
-	OrgID     string    `dynamodbav:"orgId"`
-	ID        string    `dynamodbav:"id"`
-	Name      string    `dynamodbav:"name"`
-	CaseCount int       `dynamodbav:"caseCount"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
-	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	OrgID     string `dynamodbav:"orgId"`
+	ID        string `dynamodbav:"id"`
+	Name      string `dynamodbav:"name"`
+	CaseCount int    `dynamodbav:"caseCount"`
+	// ShareCount counts the client-scope shares of the client.
+	ShareCount int       `dynamodbav:"shareCount"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
 }
 
 func newClientItem(c casescribe.Client) clientItem {
@@ -101,23 +106,26 @@ func newClientItem(c casescribe.Client) clientItem {
 
 func (i clientItem) domain() casescribe.Client {
 	return casescribe.Client{OrgID: i.OrgID, ID: i.ID, Name: i.Name, CaseCount: i.CaseCount,
-		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+		ShareCount: i.ShareCount, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
 }
 
 // caseItem lives in the organization's partition (one GetItem by id) and in its client's GSI1
 // partition (the client's case list).
 type caseItem struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	GSI1PK    string    `dynamodbav:"GSI1PK"`
-	GSI1SK    string    `dynamodbav:"GSI1SK"`
-	Type      string    `dynamodbav:"type"`
-	OrgID     string    `dynamodbav:"orgId"`
-	ID        string    `dynamodbav:"id"`
-	ClientID  string    `dynamodbav:"clientId"`
-	Name      string    `dynamodbav:"name"`
-	CreatedAt time.Time `dynamodbav:"createdAt"`
-	UpdatedAt time.Time `dynamodbav:"updatedAt"`
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	GSI1PK   string `dynamodbav:"GSI1PK"`
+	GSI1SK   string `dynamodbav:"GSI1SK"`
+	Type     string `dynamodbav:"type"`
+	OrgID    string `dynamodbav:"orgId"`
+	ID       string `dynamodbav:"id"`
+	ClientID string `dynamodbav:"clientId"`
+	Name     string `dynamodbav:"name"`
+	// ShareCount counts the case-scope shares of the case (the "Share · 2" badge counts its
+	// client's client shares too).
+	ShareCount int       `dynamodbav:"shareCount"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
 }
 
 func newCaseItem(c casescribe.Case) caseItem {
@@ -128,7 +136,7 @@ func newCaseItem(c casescribe.Case) caseItem {
 
 func (i caseItem) domain() casescribe.Case {
 	return casescribe.Case{OrgID: i.OrgID, ID: i.ID, ClientID: i.ClientID, Name: i.Name,
-		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+		ShareCount: i.ShareCount, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
 }
 
 // inviteItem is a pending invitation. TTL only cleans it up a while after it expired; expiry
@@ -193,4 +201,49 @@ func memberEmailItem(orgID, email, userID string) emailItem {
 func inviteEmailItem(i casescribe.Invitation) emailItem {
 	return emailItem{PK: orgPK(i.OrgID), SK: emailSK(i.Email), Type: typeEmail, Email: i.Email,
 		InvitationID: i.ID, TTL: i.ExpiresAt.Add(cleanupAfter).Unix()}
+}
+
+// shareItem is a share as managed: who, what, by whom, which version. It is indexed in its
+// client's GSI1 partition beside the client's cases, for the people-with-access lists.
+type shareItem struct {
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	GSI1PK     string    `dynamodbav:"GSI1PK"`
+	GSI1SK     string    `dynamodbav:"GSI1SK"`
+	Type       string    `dynamodbav:"type"`
+	OrgID      string    `dynamodbav:"orgId"`
+	ID         string    `dynamodbav:"id"`
+	GuestID    string    `dynamodbav:"guestId"`
+	GuestName  string    `dynamodbav:"guestName"`
+	GuestEmail string    `dynamodbav:"guestEmail"`
+	Scope      string    `dynamodbav:"scope"`
+	ClientID   string    `dynamodbav:"clientId"`
+	CaseID     string    `dynamodbav:"caseId,omitempty"`
+	ViewID     string    `dynamodbav:"viewId,omitempty"`
+	ChatIDs    []string  `dynamodbav:"chatIds,omitempty"`
+	Version    int       `dynamodbav:"version"`
+	CreatedBy  string    `dynamodbav:"createdBy"`
+	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
+}
+
+func newShareItem(sh casescribe.Share) shareItem {
+	return shareItem{PK: orgPK(sh.OrgID), SK: shareSK(sh.ID), GSI1PK: clientCasesKey(sh.OrgID, sh.ClientID),
+		GSI1SK: shareSK(sh.ID), Type: typeShare, OrgID: sh.OrgID, ID: sh.ID, GuestID: sh.GuestID,
+		GuestName: sh.GuestName, GuestEmail: sh.GuestEmail, Scope: string(sh.Scope), ClientID: sh.ClientID,
+		CaseID: sh.CaseID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs, Version: sh.Version,
+		CreatedBy: sh.CreatedBy, CreatedAt: sh.CreatedAt, UpdatedAt: sh.UpdatedAt}
+}
+
+func (i shareItem) domain() casescribe.Share {
+	return casescribe.Share{OrgID: i.OrgID, ID: i.ID, GuestID: i.GuestID, GuestName: i.GuestName,
+		GuestEmail: i.GuestEmail, Scope: casescribe.ShareScope(i.Scope), ClientID: i.ClientID,
+		CaseID: i.CaseID, ViewID: i.ViewID, ChatIDs: i.ChatIDs, Version: i.Version,
+		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+}
+
+// caseGrantValue is a grant's entry for one shared case.
+type caseGrantValue struct {
+	ShareID string `dynamodbav:"shareId"`
+	ViewID  string `dynamodbav:"viewId,omitempty"`
 }

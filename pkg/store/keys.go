@@ -16,6 +16,9 @@ const (
 	casePrefix    = "CASE#"
 	invitePrefix  = "INVITE#"
 	emailPrefix   = "EMAIL#"
+	sharePrefix   = "SHARE#"
+	grantPrefix   = "GRANT#"
+	grantCaseAttr = "case_" // a grant's attribute per shared case: case_<caseId>
 	orgSortKey    = "ORG"
 	profileSK     = "PROFILE"
 	indexGSI1     = "GSI1"
@@ -26,6 +29,8 @@ const (
 	typeProfile   = "profile"
 	typeInvite    = "invitation"
 	typeEmail     = "email"
+	typeShare     = "share"
+	typeGrant     = "grant"
 	keySeparator  = "#"
 	clientCasesPK = "#" + clientPrefix // ORG#<org>#CLIENT#<client>
 )
@@ -62,3 +67,12 @@ func idFromKey(key, prefix string) string {
 	}
 	return id
 }
+
+func shareSK(shareID string) string { return sharePrefix + shareID }
+
+// grantSK is the one item per guest and client that says what the guest may open in the
+// client; an access check reads it alone, strongly consistent.
+func grantSK(guestID, clientID string) string { return grantPrefix + guestID + keySeparator + clientID }
+
+// guestGrantsPrefix begins the sort keys of every grant of one guest.
+func guestGrantsPrefix(guestID string) string { return grantPrefix + guestID + keySeparator }

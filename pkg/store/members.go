@@ -65,7 +65,12 @@ func (s *Store) ChangeRole(ctx context.Context, m casescribe.Membership, to case
 // if its role changed meanwhile, the removal is refused. Returns ENOTFOUND if they are not a
 // member, ECONFLICT if they are the last admin.
 func (s *Store) RemoveMember(ctx context.Context, m casescribe.Membership) error {
-	memberCond := mustExist().And(expression.Name("role").Equal(expression.Value(string(m.Role))))
+	shares, err := s.guestShares(ctx, m.OrgID, m.UserID)
+	if err != nil {
+		return err
+	}
+	memberCond := mustExist().And(expression.Name("role").Equal(expression.Value(string(m.Role)))).
+		And(sharesCounted(len(shares)))
 	memberExpr, err := expression.NewBuilder().WithCondition(memberCond).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
@@ -84,18 +89,28 @@ func (s *Store) RemoveMember(ctx context.Context, m casescribe.Membership) error
 			ConditionExpression: emailExpr.Condition(), ExpressionAttributeNames: emailExpr.Names(),
 			ExpressionAttributeValues: emailExpr.Values()}},
 	}
+	// Their shares go with them: a later invitation starts from nothing.
+	more, err := s.cascade(shares, true, false)
+	if err != nil {
+		return err
+	}
+	if items = append(items, more...); len(items) > maxTransactItems-1 {
+		return tooManyShares("person")
+	}
+	adminAt := -1
 	if m.Role == casescribe.RoleAdmin {
 		count, err := s.adminCount(m.OrgID, -1, keepsAnAdmin(-1))
 		if err != nil {
 			return err
 		}
+		adminAt = len(items)
 		items = append(items, types.TransactWriteItem{Update: count})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	switch {
 	case conditionFailed(err, 0):
-		return casescribe.Errorf(casescribe.ECONFLICT, "This person's role changed meanwhile, or they left; reload and try again.")
-	case conditionFailed(err, 2):
+		return casescribe.Errorf(casescribe.ECONFLICT, "This person's role or access changed meanwhile, or they left; reload and try again.")
+	case adminAt >= 0 && conditionFailed(err, adminAt):
 		return lastAdmin()
 	}
 	return convert("remove member", err)

@@ -290,7 +290,25 @@ func (s *Store) GetClient(ctx context.Context, orgID, clientID string) (casescri
 // GetClients returns the clients with the given ids, in one batch read, keyed by id. Unknown
 // ids are absent from the map.
 func (s *Store) GetClients(ctx context.Context, orgID string, ids []string) (map[string]casescribe.Client, error) {
-	out := make(map[string]casescribe.Client, len(ids))
+	list, err := batchGet[casescribe.Client, clientItem](ctx, s, orgID, ids, clientSK)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]casescribe.Client, len(list))
+	for _, c := range list {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// GetCases returns the cases with the given ids that exist, in batch reads.
+func (s *Store) GetCases(ctx context.Context, orgID string, ids []string) ([]casescribe.Case, error) {
+	return batchGet[casescribe.Case, caseItem](ctx, s, orgID, ids, caseSK)
+}
+
+// batchGet reads the organization's items with the given ids (sort keys made by sk), strongly
+// consistent, in batches of DynamoDB's 100 keys, retrying what comes back unprocessed.
+func batchGet[T any, I interface{ domain() T }](ctx context.Context, s *Store, orgID string, ids []string, sk func(string) string) ([]T, error) {
 	seen := make(map[string]bool, len(ids))
 	var keys []map[string]types.AttributeValue
 	for _, id := range ids {
@@ -298,9 +316,9 @@ func (s *Store) GetClients(ctx context.Context, orgID string, ids []string) (map
 			continue
 		}
 		seen[id] = true
-		keys = append(keys, key(orgPK(orgID), clientSK(id)))
+		keys = append(keys, key(orgPK(orgID), sk(id)))
 	}
-	// BatchGetItem takes at most 100 keys and may hand some back unprocessed.
+	var out []T
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
 		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
@@ -308,15 +326,13 @@ func (s *Store) GetClients(ctx context.Context, orgID string, ids []string) (map
 		for len(pending) > 0 {
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, convert("get clients", err)
+				return nil, convert("batch get", err)
 			}
-			for _, raw := range res.Responses[s.table] {
-				var it clientItem
-				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-					return nil, fmt.Errorf("decode client: %w", err)
-				}
-				out[it.ID] = it.domain()
+			page, err := decodePage[T, I](res.Responses[s.table], "")
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, page.Items...)
 			pending = res.UnprocessedKeys
 		}
 	}
@@ -347,28 +363,53 @@ func (s *Store) UpdateClient(ctx context.Context, orgID, clientID, name string, 
 	return it.domain(), nil
 }
 
-// DeleteClient deletes a client that has no cases. Returns ENOTFOUND if unknown and ECONFLICT
-// if it still has cases, decided by one conditional write so no case can slip in between.
+// DeleteClient deletes a client that has no cases, with its client-scope shares, in one
+// transaction. Returns ENOTFOUND if unknown and ECONFLICT if it still has cases, or if a share
+// was made meanwhile; decided by conditions, so no case or share can slip in between.
 func (s *Store) DeleteClient(ctx context.Context, orgID, clientID string) error {
-	cond := mustExist().And(expression.Name("caseCount").Equal(expression.Value(0)))
+	all, err := s.ClientShares(ctx, orgID, clientID)
+	if err != nil {
+		return err
+	}
+	var shares []casescribe.Share
+	for _, sh := range all {
+		if sh.Scope == casescribe.ScopeClient {
+			shares = append(shares, sh)
+		}
+	}
+	cond := mustExist().And(expression.Name("caseCount").Equal(expression.Value(0))).And(sharesCounted(len(shares)))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Delete: &types.Delete{
-			TableName: &s.table, Key: key(orgPK(orgID), clientSK(clientID)),
-			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}}},
-	})
+	items := []types.TransactWriteItem{{Delete: &types.Delete{
+		TableName: &s.table, Key: key(orgPK(orgID), clientSK(clientID)),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}
+	more, err := s.cascade(shares, false, true)
+	if err != nil {
+		return err
+	}
+	if items = append(items, more...); len(items) > maxTransactItems {
+		return tooManyShares("client")
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) && conditionFailed(err, 0) {
-		if len(tce.CancellationReasons) > 0 && tce.CancellationReasons[0].Item != nil {
+		old := tce.CancellationReasons[0].Item
+		if old == nil {
+			return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
+		}
+		var it clientItem
+		if err := attributevalue.UnmarshalMap(old, &it); err == nil && it.CaseCount > 0 {
 			return casescribe.Errorf(casescribe.ECONFLICT, "This client still has cases; delete or move them first.")
 		}
-		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
+		return casescribe.Errorf(casescribe.ECONFLICT, "This client's sharing changed meanwhile; try again.")
+	}
+	if conditionFailed(err, -1) {
+		return casescribe.Errorf(casescribe.ECONFLICT, "This client's sharing changed meanwhile; try again.")
 	}
 	return convert("delete client", err)
 }
@@ -433,7 +474,9 @@ func (s *Store) ListClientCases(ctx context.Context, orgID, clientID, cursor str
 		return casescribe.Page[casescribe.Case]{}, err
 	}
 	pk := clientCasesKey(orgID, clientID)
-	keyCond := expression.Key("GSI1PK").Equal(expression.Value(pk))
+	// The client's index partition also holds its shares: read only its cases.
+	keyCond := expression.Key("GSI1PK").Equal(expression.Value(pk)).
+		And(expression.Key("GSI1SK").BeginsWith(casePrefix))
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
 		return casescribe.Page[casescribe.Case]{}, fmt.Errorf("build query: %w", err)
@@ -467,6 +510,23 @@ func decodePage[T any, I interface{ domain() T }](items []map[string]types.Attri
 	return page, nil
 }
 
+// AllClientCases returns every case of a client, reading page after page.
+func (s *Store) AllClientCases(ctx context.Context, orgID, clientID string) ([]casescribe.Case, error) {
+	var out []casescribe.Case
+	cursor := ""
+	for {
+		page, err := s.ListClientCases(ctx, orgID, clientID, cursor, MaxLimit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
 // UpdateCase renames a case. Returns ENOTFOUND if unknown.
 func (s *Store) UpdateCase(ctx context.Context, orgID, caseID, name string, now time.Time) (casescribe.Case, error) {
 	upd := expression.Set(expression.Name("name"), expression.Value(name)).
@@ -482,10 +542,21 @@ func (s *Store) UpdateCase(ctx context.Context, orgID, caseID, name string, now 
 	return it.domain(), nil
 }
 
-// DeleteCase deletes a case and uncounts it on its client, in one transaction. The case must
-// still belong to clientID. Returns ENOTFOUND if it is gone.
+// DeleteCase deletes a case with its shares and uncounts it on its client, in one
+// transaction. The case must still belong to clientID. Returns ENOTFOUND if it is gone, and
+// ECONFLICT if a share of it was made meanwhile.
 func (s *Store) DeleteCase(ctx context.Context, orgID, clientID, caseID string) error {
-	cond := mustExist().And(expression.Name("clientId").Equal(expression.Value(clientID)))
+	all, err := s.ClientShares(ctx, orgID, clientID)
+	if err != nil {
+		return err
+	}
+	var shares []casescribe.Share
+	for _, sh := range all {
+		if sh.Scope == casescribe.ScopeCase && sh.CaseID == caseID {
+			shares = append(shares, sh)
+		}
+	}
+	cond := mustExist().And(expression.Name("clientId").Equal(expression.Value(clientID))).And(sharesCounted(len(shares)))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("build condition: %w", err)
@@ -494,18 +565,41 @@ func (s *Store) DeleteCase(ctx context.Context, orgID, clientID, caseID string) 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(orgID), caseSK(caseID)),
-				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-				ExpressionAttributeValues: expr.Values()}},
-			{Update: count},
-		},
-	})
-	if conditionFailed(err, -1) {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(orgID), caseSK(caseID)),
+			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		{Update: count},
+	}
+	more, err := s.cascade(shares, false, true)
+	if err != nil {
+		return err
+	}
+	if items = append(items, more...); len(items) > maxTransactItems {
+		return tooManyShares("case")
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && conditionFailed(err, 0) {
+		if old := tce.CancellationReasons[0].Item; old != nil && attributeString(old, "clientId") == clientID {
+			return casescribe.Errorf(casescribe.ECONFLICT, "This case's sharing changed meanwhile; try again.")
+		}
 		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
 	}
+	if conditionFailed(err, -1) {
+		return casescribe.Errorf(casescribe.ECONFLICT, "This case's sharing changed meanwhile; try again.")
+	}
 	return convert("delete case", err)
+}
+
+// attributeString reads a string attribute of a raw item, "" when absent or not a string.
+func attributeString(item map[string]types.AttributeValue, name string) string {
+	v, _ := item[name].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
 }
 
 // --- shared query helpers --------------------------------------------------------------------

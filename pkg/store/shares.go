@@ -1,0 +1,373 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/casescribe/sharing/pkg/casescribe"
+)
+
+// Shares are kept twice, always in the same transaction: the share item (who, what, version:
+// what people manage) and the guest's grant item for the share's client (what the guest may
+// open: what access checks read, one strongly consistent GetItem). Counters on the
+// membership, the case and the client count the shares that hang off them, so that deleting
+// any of those is conditioned on deleting every share with it.
+
+// maxTransactItems is DynamoDB's limit of items in one transaction.
+const maxTransactItems = 100
+
+// GetShare returns one share. Returns ENOTFOUND if unknown.
+func (s *Store) GetShare(ctx context.Context, orgID, shareID string) (casescribe.Share, error) {
+	var it shareItem
+	if err := s.get(ctx, orgPK(orgID), shareSK(shareID), "Share", &it); err != nil {
+		return casescribe.Share{}, err
+	}
+	return it.domain(), nil
+}
+
+// ClientShares returns every share of a client's cases and of the client itself: the people
+// with access, for the case and client pages. It reads an index, which may lag a write by a
+// moment; access checks never use it.
+func (s *Store) ClientShares(ctx context.Context, orgID, clientID string) ([]casescribe.Share, error) {
+	keyCond := expression.Key("GSI1PK").Equal(expression.Value(clientCasesKey(orgID, clientID))).
+		And(expression.Key("GSI1SK").BeginsWith(sharePrefix))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	var out []casescribe.Share
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI1),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, convert("list client shares", err)
+		}
+		decoded, err := decodePage[casescribe.Share, shareItem](page.Items, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, decoded.Items...)
+	}
+	return out, nil
+}
+
+// GetGrant returns what a guest may open in one client: a zero Grant (no error) when nothing.
+func (s *Store) GetGrant(ctx context.Context, orgID, guestID, clientID string) (casescribe.Grant, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table,
+		Key: key(orgPK(orgID), grantSK(guestID, clientID)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return casescribe.Grant{}, convert("get grant", err)
+	}
+	if res.Item == nil {
+		return casescribe.Grant{ClientID: clientID}, nil
+	}
+	return decodeGrant(res.Item)
+}
+
+// GuestGrants returns everything a guest may open in the organization, one grant per client,
+// read strongly consistent: a share removed a moment ago is not in it.
+func (s *Store) GuestGrants(ctx context.Context, orgID, guestID string) ([]casescribe.Grant, error) {
+	keyCond := expression.Key("PK").Equal(expression.Value(orgPK(orgID))).
+		And(expression.Key("SK").BeginsWith(guestGrantsPrefix(guestID)))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	var out []casescribe.Grant
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table,
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, convert("list grants", err)
+		}
+		for _, raw := range page.Items {
+			g, err := decodeGrant(raw)
+			if err != nil {
+				return nil, err
+			}
+			if g.ClientShareID != "" || len(g.Cases) > 0 {
+				out = append(out, g)
+			}
+		}
+	}
+	return out, nil
+}
+
+func decodeGrant(raw map[string]types.AttributeValue) (casescribe.Grant, error) {
+	var head struct {
+		ClientID    string `dynamodbav:"clientId"`
+		ClientShare string `dynamodbav:"clientShare"`
+	}
+	if err := attributevalue.UnmarshalMap(raw, &head); err != nil {
+		return casescribe.Grant{}, fmt.Errorf("decode grant: %w", err)
+	}
+	g := casescribe.Grant{ClientID: head.ClientID, ClientShareID: head.ClientShare, Cases: map[string]casescribe.CaseGrant{}}
+	for name, av := range raw {
+		caseID, ok := strings.CutPrefix(name, grantCaseAttr)
+		if !ok {
+			continue
+		}
+		var v caseGrantValue
+		if err := attributevalue.Unmarshal(av, &v); err != nil {
+			return casescribe.Grant{}, fmt.Errorf("decode grant entry: %w", err)
+		}
+		g.Cases[caseID] = casescribe.CaseGrant{ShareID: v.ShareID, ViewID: v.ViewID}
+	}
+	return g, nil
+}
+
+// Why adding a share may be refused by its grant.
+var (
+	errShareExists  = casescribe.Errorf(casescribe.ECONFLICT, "This guest already has access to this case.")
+	errClientShared = casescribe.Errorf(casescribe.ECONFLICT, "This guest already has access to every case of this client, this one included.")
+	errCasesShared  = casescribe.Errorf(casescribe.ECONFLICT, "This guest already has shares of cases of this client; change one of them to all cases for the client instead.")
+)
+
+// CreateShare stores a share, in one transaction with the guest's grant and the counters of
+// the guest's membership and of the case (case scope) or client (client scope). Returns
+// ECONFLICT if the guest already holds this access (or the whole client's), if a client share
+// meets existing case shares, or if the guest or the case changed meanwhile.
+func (s *Store) CreateShare(ctx context.Context, sh casescribe.Share) error {
+	put, err := s.put(newShareItem(sh))
+	if err != nil {
+		return err
+	}
+	member, err := s.counter(key(orgPK(sh.OrgID), memberSK(sh.GuestID)), "shareCount", 1,
+		mustExist().And(expression.Name("role").Equal(expression.Value(string(casescribe.RoleGuest)))).
+			And(expression.Name("status").Equal(expression.Value(string(casescribe.StatusActive)))))
+	if err != nil {
+		return err
+	}
+	target, err := s.shareTargetCounter(sh, 1)
+	if err != nil {
+		return err
+	}
+	grant, err := s.grantAdd(sh)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}},
+	})
+	var tce *types.TransactionCanceledException
+	switch {
+	case conditionFailed(err, 1):
+		return casescribe.Errorf(casescribe.ECONFLICT, "This guest's membership changed meanwhile; reload and try again.")
+	case conditionFailed(err, 2):
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
+	case conditionFailed(err, 3) && errors.As(err, &tce):
+		old := tce.CancellationReasons[3].Item
+		switch {
+		case old["clientShare"] != nil:
+			return errClientShared
+		case sh.Scope == casescribe.ScopeClient:
+			return errCasesShared
+		default:
+			return errShareExists
+		}
+	}
+	return convert("create share", err)
+}
+
+// shareTargetCounter adds delta to the share count of what the share opens: its case (which
+// must still belong to the share's client) or its client.
+func (s *Store) shareTargetCounter(sh casescribe.Share, delta int) (*types.Update, error) {
+	if sh.Scope == casescribe.ScopeCase {
+		return s.counter(key(orgPK(sh.OrgID), caseSK(sh.CaseID)), "shareCount", delta,
+			mustExist().And(expression.Name("clientId").Equal(expression.Value(sh.ClientID))))
+	}
+	return s.counter(key(orgPK(sh.OrgID), clientSK(sh.ClientID)), "shareCount", delta, mustExist())
+}
+
+// counter adds delta to a number attribute of an item under cond.
+func (s *Store) counter(k map[string]types.AttributeValue, attr string, delta int, cond expression.ConditionBuilder) (*types.Update, error) {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name(attr), expression.Value(delta))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build counter: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: k, UpdateExpression: expr.Update(),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// grantAdd records a new share in the guest's grant for its client. A case share needs the
+// case not shared yet and no client share; a client share needs no share at all in the client.
+func (s *Store) grantAdd(sh casescribe.Share) (*types.Update, error) {
+	upd := expression.Set(expression.Name("type"), expression.Value(typeGrant)).
+		Set(expression.Name("guestId"), expression.Value(sh.GuestID)).
+		Set(expression.Name("clientId"), expression.Value(sh.ClientID))
+	noClientShare := expression.AttributeNotExists(expression.Name("clientShare"))
+	var cond expression.ConditionBuilder
+	if sh.Scope == casescribe.ScopeCase {
+		entry := expression.Name(grantCaseAttr + sh.CaseID)
+		upd = upd.Set(entry, expression.Value(caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID})).
+			Add(expression.Name("caseCount"), expression.Value(1))
+		cond = noClientShare.And(expression.AttributeNotExists(entry))
+	} else {
+		upd = upd.Set(expression.Name("clientShare"), expression.Value(sh.ID))
+		cond = noClientShare.And(expression.Or(expression.AttributeNotExists(expression.Name("caseCount")),
+			expression.Name("caseCount").Equal(expression.Value(0))))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build grant: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: key(orgPK(sh.OrgID), grantSK(sh.GuestID, sh.ClientID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}, nil
+}
+
+// grantRemove takes a share out of the guest's grant; the grant must still hold that share.
+func (s *Store) grantRemove(sh casescribe.Share) (*types.Update, error) {
+	var upd expression.UpdateBuilder
+	var cond expression.ConditionBuilder
+	if sh.Scope == casescribe.ScopeCase {
+		entry := expression.Name(grantCaseAttr + sh.CaseID)
+		upd = expression.Remove(entry).Add(expression.Name("caseCount"), expression.Value(-1))
+		cond = expression.Name(grantCaseAttr + sh.CaseID + ".shareId").Equal(expression.Value(sh.ID))
+	} else {
+		upd = expression.Remove(expression.Name("clientShare"))
+		cond = expression.Name("clientShare").Equal(expression.Value(sh.ID))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build grant: %w", err)
+	}
+	return &types.Update{TableName: &s.table, Key: key(orgPK(sh.OrgID), grantSK(sh.GuestID, sh.ClientID)),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// shareDelete deletes a share item, which must still be at version.
+func (s *Store) shareDelete(sh casescribe.Share) (*types.Delete, error) {
+	expr, err := expression.NewBuilder().WithCondition(
+		mustExist().And(expression.Name("version").Equal(expression.Value(sh.Version)))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build condition: %w", err)
+	}
+	return &types.Delete{TableName: &s.table, Key: key(orgPK(sh.OrgID), shareSK(sh.ID)),
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values()}, nil
+}
+
+// RemoveShare deletes a share, as read, with its grant entry and counters, in one
+// transaction: the guest's very next request no longer sees what it opened. Returns ECONFLICT
+// if the share changed meanwhile, ENOTFOUND if it is gone.
+func (s *Store) RemoveShare(ctx context.Context, sh casescribe.Share) error {
+	del, err := s.shareDelete(sh)
+	if err != nil {
+		return err
+	}
+	member, err := s.counter(key(orgPK(sh.OrgID), memberSK(sh.GuestID)), "shareCount", -1, mustExist())
+	if err != nil {
+		return err
+	}
+	target, err := s.shareTargetCounter(sh, -1)
+	if err != nil {
+		return err
+	}
+	grant, err := s.grantRemove(sh)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Delete: del}, {Update: member}, {Update: target}, {Update: grant}},
+	})
+	if conditionFailed(err, -1) {
+		if _, getErr := s.GetShare(ctx, sh.OrgID, sh.ID); casescribe.ErrorCode(getErr) == casescribe.ENOTFOUND {
+			return casescribe.Errorf(casescribe.ENOTFOUND, "Share not found.")
+		}
+		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed meanwhile; reload and try again.")
+	}
+	return convert("remove share", err)
+}
+
+// cascade returns the transaction items that delete shares along with what they hang off:
+// each share, its grant entry, and the counters not being deleted themselves (skipMember for a
+// member being removed, skipTarget for a case or client being deleted).
+func (s *Store) cascade(shares []casescribe.Share, skipMember, skipTarget bool) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	for _, sh := range shares {
+		del, err := s.shareDelete(sh)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Delete: del})
+		if !skipMember {
+			member, err := s.counter(key(orgPK(sh.OrgID), memberSK(sh.GuestID)), "shareCount", -1, mustExist())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, types.TransactWriteItem{Update: member})
+		}
+		if !skipTarget {
+			target, err := s.shareTargetCounter(sh, -1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, types.TransactWriteItem{Update: target})
+		}
+		grant, err := s.grantRemove(sh)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Update: grant})
+	}
+	return out, nil
+}
+
+// tooManyShares refuses a cascade that would not fit in one transaction, rather than deleting
+// part of it.
+func tooManyShares(what string) error {
+	return casescribe.Errorf(casescribe.ECONFLICT, "This %s has too many shares to delete at once; remove some of them first.", what)
+}
+
+// sharesCounted is the condition that a counter still holds n: the shares read are all there are.
+func sharesCounted(n int) expression.ConditionBuilder {
+	if n == 0 {
+		return expression.Or(expression.AttributeNotExists(expression.Name("shareCount")),
+			expression.Name("shareCount").Equal(expression.Value(0)))
+	}
+	return expression.Name("shareCount").Equal(expression.Value(n))
+}
+
+// guestShares returns every share a guest holds, from their grants (strongly consistent) and
+// the share items they name.
+func (s *Store) guestShares(ctx context.Context, orgID, guestID string) ([]casescribe.Share, error) {
+	grants, err := s.GuestGrants(ctx, orgID, guestID)
+	if err != nil {
+		return nil, err
+	}
+	var out []casescribe.Share
+	for _, g := range grants {
+		ids := []string{}
+		if g.ClientShareID != "" {
+			ids = append(ids, g.ClientShareID)
+		}
+		for _, cg := range g.Cases {
+			ids = append(ids, cg.ShareID)
+		}
+		for _, id := range ids {
+			sh, err := s.GetShare(ctx, orgID, id)
+			if err != nil {
+				return nil, fmt.Errorf("share %s of guest: %w", id, err)
+			}
+			out = append(out, sh)
+		}
+	}
+	return out, nil
+}

@@ -69,6 +69,9 @@ type Membership struct {
 	Role      Role
 	Status    MembershipStatus
 	CreatedAt time.Time
+	// LegacyVisibleClients are clients shared the retired way (a list on the membership), not
+	// yet migrated into client-scope shares.
+	LegacyVisibleClients []string
 }
 
 // Client is a client of a firm; cases belong to it.

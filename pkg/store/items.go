@@ -51,6 +51,9 @@ type membershipItem struct {
 	// ShareCount counts the person's shares here, so that removing them can be conditioned on
 	// deleting every one.
 	ShareCount int `dynamodbav:"shareCount"`
+	// VisibleClients is the retired client-level sharing, still on memberships written before
+	// case sharing; it is migrated into client-scope shares.
+	VisibleClients []string `dynamodbav:"visibleClients,omitempty"`
 }
 
 func newMembershipItem(m casescribe.Membership) membershipItem {
@@ -63,7 +66,8 @@ func newMembershipItem(m casescribe.Membership) membershipItem {
 func (i membershipItem) domain() casescribe.Membership {
 	return casescribe.Membership{OrgID: i.OrgID, OrgName: i.OrgName, UserID: i.UserID,
 		Email: i.Email, Name: i.Name, Role: casescribe.Role(i.Role),
-		Status: casescribe.MembershipStatus(i.Status), CreatedAt: i.CreatedAt}
+		Status: casescribe.MembershipStatus(i.Status), CreatedAt: i.CreatedAt,
+		LegacyVisibleClients: i.VisibleClients}
 }
 
 // profileItem is the product's record of a login: the name it gave, which a Cognito ID token

@@ -15,7 +15,7 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUNCTIONS     := $(notdir $(wildcard functions/*))
 
-.PHONY: help deps run test lint bench build deploy clean
+.PHONY: help deps run test lint bench build deploy clean migrate-sharing
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -50,6 +50,11 @@ lint: ## gofmt, go vet, staticcheck
 
 bench: deps ## measure round trips, cold start, size, latency and scale; print and write docs/benchmarks.md
 	@$(GO) run ./infra/bench
+
+# The authorizer migrates a membership of the retired client sharing on its first use; this
+# migrates them all at once. Idempotent, and resumable with the -from token it prints.
+migrate-sharing: ## turn retired visibleClients lists into client shares: ARGS="-table <name> [-endpoint <url>] [-from <token>]"
+	$(GO) run ./infra/migrate $(ARGS)
 
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## build every Lambda as bin/<function>/bootstrap (linux/arm64)
 

@@ -46,6 +46,7 @@ const (
 	CreateShare Action = "share.create"
 	ReadShare   Action = "share.read"
 	RemoveShare Action = "share.remove"
+	ChangeShare Action = "share.change" // preview and apply a change of scope, case, view or chats
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -104,6 +105,7 @@ var rules = map[Action]rule{
 	CreateShare: {NeedOrganization, staff, "share cases"},
 	ReadShare:   {NeedOrganization, staff, "see or manage sharing"},
 	RemoveShare: {NeedOrganization, staff, "remove access"},
+	ChangeShare: {NeedOrganization, staff, "change sharing"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

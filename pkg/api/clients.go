@@ -27,12 +27,31 @@ func newClientJSON(c casescribe.Client) clientJSON {
 type caseRefJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// ShareCount is the case's share badge (guests with access to it), for staff.
+	ShareCount *int `json:"shareCount,omitempty"`
+}
+
+// guestShareJSON is one line of the client's sharing popover.
+type guestShareJSON struct {
+	ShareID  string                `json:"shareId"`
+	Guest    guestNameJSON         `json:"guest"`
+	Scope    casescribe.ShareScope `json:"scope"`
+	CaseID   *string               `json:"caseId"`
+	CaseName *string               `json:"caseName"`
+}
+
+type guestNameJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type clientDetailJSON struct {
 	clientJSON
 	Cases           []caseRefJSON `json:"cases"`
 	CasesNextCursor *string       `json:"casesNextCursor"`
+	// GuestCount and GuestShares are the client's sharing indicators, for staff.
+	GuestCount  *int             `json:"guestCount,omitempty"`
+	GuestShares []guestShareJSON `json:"guestShares,omitempty"`
 }
 
 type nameBody struct {
@@ -163,14 +182,18 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 		return err
 	}
 	var (
-		client             casescribe.Client
-		cases              casescribe.Page[casescribe.Case]
-		grants             access.Grants
-		errCases, errGrant error
-		wg                 sync.WaitGroup
+		client                        casescribe.Client
+		cases                         casescribe.Page[casescribe.Case]
+		grants                        access.Grants
+		shares                        []casescribe.Share
+		errCases, errGrant, errShares error
+		wg                            sync.WaitGroup
 	)
 	wg.Go(func() { cases, errCases = s.store.ListClientCases(r.Context(), c.OrgID, id, "", store.MaxLimit) })
 	wg.Go(func() { grants, errGrant = s.grantFor(r, c, id) })
+	if c.Role.Staff() {
+		wg.Go(func() { shares, errShares = s.store.ClientShares(r.Context(), c.OrgID, id) })
+	}
 	client, err = s.store.GetClient(r.Context(), c.OrgID, id)
 	wg.Wait()
 	if err := errors.Join(err, errGrant); err != nil {
@@ -179,17 +202,40 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 	if !access.SeesClient(c, client, grants) {
 		return casescribe.Errorf(casescribe.ENOTFOUND, "Client not found.")
 	}
-	if errCases != nil {
-		return errCases
+	if err := errors.Join(errCases, errShares); err != nil {
+		return err
 	}
 	detail := clientDetailJSON{clientJSON: newClientJSON(client), Cases: []caseRefJSON{}}
 	if c.Role == casescribe.RoleGuest {
 		detail.clientJSON = guestClientJSON(client, grants[client.ID])
 	}
+	names := map[string]string{}
 	for _, k := range cases.Items {
-		if access.SeesCase(c, k, grants) {
-			detail.Cases = append(detail.Cases, caseRefJSON{ID: k.ID, Name: k.Name})
+		if !access.SeesCase(c, k, grants) {
+			continue
 		}
+		ref := caseRefJSON{ID: k.ID, Name: k.Name}
+		if c.Role.Staff() {
+			n := k.ShareCount + client.ShareCount
+			ref.ShareCount = &n
+		}
+		detail.Cases = append(detail.Cases, ref)
+		names[k.ID] = k.Name
+	}
+	if c.Role.Staff() {
+		detail.GuestShares = []guestShareJSON{}
+		guests := map[string]bool{}
+		for _, sh := range shares {
+			g := guestShareJSON{ShareID: sh.ID, Guest: guestNameJSON{ID: sh.GuestID, Name: sh.GuestName}, Scope: sh.Scope}
+			if sh.CaseID != "" {
+				caseID, caseName := sh.CaseID, names[sh.CaseID]
+				g.CaseID, g.CaseName = &caseID, &caseName
+			}
+			detail.GuestShares = append(detail.GuestShares, g)
+			guests[sh.GuestID] = true
+		}
+		n := len(guests)
+		detail.GuestCount = &n
 	}
 	if cases.NextCursor != "" {
 		detail.CasesNextCursor = &cases.NextCursor

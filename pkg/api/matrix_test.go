@@ -24,6 +24,8 @@ var matrixBodies = map[string]string{
 	"resendInvitation":   ``,
 	"acceptInvitation":   `{"token":"not-a-real-token"}`,
 	"createShare":        `{"guestId":"matrix-guest","scope":"case"}`,
+	"previewShareChange": `{"scope":"client"}`,
+	"updateShare":        `{"scope":"client","version":1}`,
 }
 
 // matrixUnknownTarget names routes whose target comes from the body or the query rather than

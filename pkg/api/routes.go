@@ -56,6 +56,8 @@ var routes = []Route{
 	{"createShare", http.MethodPost, "/cases/{caseId}/shares", access.CreateShare, (*Server).createShare},
 	{"getShare", http.MethodGet, "/shares/{shareId}", access.ReadShare, (*Server).getShare},
 	{"deleteShare", http.MethodDelete, "/shares/{shareId}", access.RemoveShare, (*Server).deleteShare},
+	{"previewShareChange", http.MethodPost, "/shares/{shareId}/preview", access.ChangeShare, (*Server).previewShareChange},
+	{"updateShare", http.MethodPatch, "/shares/{shareId}", access.ChangeShare, (*Server).updateShare},
 }
 
 // Routes returns a copy of the route table.

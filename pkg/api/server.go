@@ -43,6 +43,9 @@ type Store interface {
 	ClientShares(ctx context.Context, orgID, clientID string) ([]casescribe.Share, error)
 	CreateShare(ctx context.Context, sh casescribe.Share) error
 	RemoveShare(ctx context.Context, sh casescribe.Share) error
+	GetShares(ctx context.Context, orgID string, ids []string) ([]casescribe.Share, error)
+	OrgShares(ctx context.Context, orgID string) ([]casescribe.Share, error)
+	ApplyShareChange(ctx context.Context, before casescribe.Share, plan access.Plan) error
 
 	GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error)
 	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)

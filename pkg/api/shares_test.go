@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/oklog/ulid/v2"
 )
 
 // ids returns the "id" of every item of a list answer.
@@ -128,6 +129,32 @@ func TestSharing(t *testing.T) {
 	if n := e.as(t, "bob", org, "GET", "/cases/"+knee, "").body["shareCount"]; n != 2.0 {
 		t.Errorf("case share badge = %v, want 2", n)
 	}
+	cl := e.as(t, "bob", org, "GET", "/clients/"+smith, "")
+	if cl.body["guestCount"] != 2.0 || len(cl.body["guestShares"].([]any)) != 2 {
+		t.Errorf("client indicators = %s, want 2 guests", cl.raw)
+	}
+	badges := map[string]any{}
+	for _, k := range cl.body["cases"].([]any) {
+		k := k.(map[string]any)
+		badges[k["id"].(string)] = k["shareCount"]
+	}
+	if badges[knee] != 2.0 || badges[back] != 1.0 || badges[hip] != 1.0 {
+		t.Errorf("case badges = %v, want Knee 2, Back 1, Hip 1", badges)
+	}
+	labels := map[string][]string{}
+	for _, u := range e.as(t, "alice", org, "GET", "/users", "").items() {
+		u := u.(map[string]any)
+		for _, a := range u["access"].([]any) {
+			labels[u["id"].(string)] = append(labels[u["id"].(string)], a.(map[string]any)["label"].(string))
+		}
+	}
+	if !slices.Equal(labels[erin], []string{"Smith, John · Knee MRI"}) || !slices.Equal(labels[frank], []string{"Smith, John · Full client"}) {
+		t.Errorf("directory access labels = %v", labels)
+	}
+	chips := e.as(t, "alice", org, "GET", "/users/"+erin, "")
+	if a := chips.body["access"].([]any); len(a) != 1 || a[0].(map[string]any)["shareId"] != erinKnee.str("shareId") || a[0].(map[string]any)["caseName"] != "Knee MRI" {
+		t.Errorf("user detail chips = %s", chips.raw)
+	}
 	want(t, "guest reads the people list", e.as(t, "erin", org, "GET", "/cases/"+knee+"/shares", ""), 403, casescribe.EGUESTRESTRICTED)
 	want(t, "read a share", e.as(t, "bob", org, "GET", "/shares/"+erinKnee.str("shareId"), ""), 200, "")
 
@@ -188,3 +215,127 @@ func TestGuestStaysInItsOrganization(t *testing.T) {
 	// Sharing across organizations is refused: the case is not in the caller's organization.
 	want(t, "share another organization's case", e.as(t, "carol", north, "POST", "/cases/"+hCase+"/shares", `{"guestId":"`+e.users["erin"].id+`","scope":"case"}`), 404, casescribe.ENOTFOUND)
 }
+
+// Preview, then apply, for each kind of change; a stale version changes nothing.
+func TestShareChanges(t *testing.T) {
+	e := setup(t)
+	org := e.as(t, "alice", "", "POST", "/orgs", `{"name":"Harbor & Vale LLP"}`).str("id")
+	e.person(t, "erin")
+	e.person(t, "frank")
+	e.join(t, "erin", org, casescribe.RoleGuest, casescribe.StatusActive)
+	e.join(t, "frank", org, casescribe.RoleGuest, casescribe.StatusActive)
+	erin, frank := e.users["erin"].id, e.users["frank"].id
+	smith := e.as(t, "alice", org, "POST", "/clients", `{"name":"Smith, John"}`).str("id")
+	doe := e.as(t, "alice", org, "POST", "/clients", `{"name":"Doe, Jane"}`).str("id")
+	knee := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Knee MRI"}`).str("id")
+	back := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Back injury"}`).str("id")
+	hip := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Hip replacement"}`).str("id")
+	car := e.as(t, "alice", org, "POST", "/clients/"+doe+"/cases", `{"name":"Car accident"}`).str("id")
+	view, chat := ulidString(), ulidString()
+
+	preview := func(shareID, body string) response {
+		t.Helper()
+		return e.as(t, "bob", org, "POST", "/shares/"+shareID+"/preview", body)
+	}
+	apply := func(shareID, body string) response {
+		t.Helper()
+		return e.as(t, "bob", org, "PATCH", "/shares/"+shareID, body)
+	}
+	e.join(t, "bob", org, casescribe.RoleMember, casescribe.StatusActive)
+	cases := func(who string) []string {
+		t.Helper()
+		return ids(e.as(t, who, org, "GET", "/cases", ""))
+	}
+
+	// Narrow: Frank's client share becomes Knee MRI only.
+	fr := e.as(t, "alice", org, "POST", "/cases/"+knee+"/shares", `{"guestId":"`+frank+`","scope":"client"}`).str("shareId")
+	p := preview(fr, `{"scope":"case","caseId":"`+knee+`"}`)
+	want(t, "preview narrow", p, 200, "")
+	if p.str("kind") != "narrow" || len(p.body["lost"].([]any)) != 2 || len(p.body["gained"].([]any)) != 0 || p.body["version"] != 1.0 ||
+		p.str("summary") != "frank will lose access to 2 cases of Smith, John and keep Knee MRI." {
+		t.Errorf("narrow preview = %s", p.raw)
+	}
+	if !slices.Equal(cases("frank"), sorted(knee, back, hip)) {
+		t.Fatal("a preview changed access")
+	}
+	applied := apply(fr, `{"scope":"case","caseId":"`+knee+`","version":1}`)
+	want(t, "apply narrow", applied, 200, "")
+	if applied.str("scope") != "case" || applied.body["version"] != 2.0 {
+		t.Errorf("narrowed share = %s", applied.raw)
+	}
+	if got := cases("frank"); !slices.Equal(got, []string{knee}) {
+		t.Errorf("after narrowing Frank sees %v", got)
+	}
+
+	// Stale: two changes previewed on the same version; one applies, the other gets 409.
+	p1 := preview(fr, `{"scope":"case","caseId":"`+back+`"}`)
+	p2 := preview(fr, `{"scope":"case","caseId":"`+hip+`"}`)
+	if p1.body["version"] != 2.0 || p2.body["version"] != 2.0 {
+		t.Fatalf("previews at versions %v and %v", p1.body["version"], p2.body["version"])
+	}
+	want(t, "first apply", apply(fr, `{"scope":"case","caseId":"`+back+`","version":2}`), 200, "")
+	want(t, "second apply", apply(fr, `{"scope":"case","caseId":"`+hip+`","version":2}`), 409, casescribe.ECONFLICT)
+	if got := cases("frank"); !slices.Equal(got, []string{back}) {
+		t.Errorf("after a move and a stale move Frank sees %v, want Back injury only", got)
+	}
+
+	// Move to a case of another client, with a view: the client list follows.
+	mv := preview(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+view+`"}`)
+	if mv.str("kind") != "move" || mv.str("summary") != "frank will lose access to Back injury and gain access to Car accident." {
+		t.Errorf("move preview = %s", mv.raw)
+	}
+	want(t, "move across clients", apply(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+view+`","version":3}`), 200, "")
+	if got := cases("frank"); !slices.Equal(got, []string{car}) {
+		t.Errorf("after moving Frank sees %v", got)
+	}
+	if got := ids(e.as(t, "frank", org, "GET", "/clients", "")); !slices.Equal(got, []string{doe}) {
+		t.Errorf("after moving Frank's clients are %v", got)
+	}
+	if a, _ := e.as(t, "frank", org, "GET", "/cases/"+car, "").body["access"].(map[string]any); a["viewId"] != view {
+		t.Errorf("Frank's access = %v, want the view", a)
+	}
+
+	// Configure: the same case, the view dropped.
+	cf := preview(fr, `{"scope":"case","caseId":"`+car+`"}`)
+	if cf.str("kind") != "configure" || len(cf.body["droppedViews"].([]any)) != 1 {
+		t.Errorf("configure preview = %s", cf.raw)
+	}
+	want(t, "configure", apply(fr, `{"scope":"case","caseId":"`+car+`","version":4}`), 200, "")
+	if a, _ := e.as(t, "frank", org, "GET", "/cases/"+car, "").body["access"].(map[string]any); a["viewId"] != nil {
+		t.Errorf("Frank's access = %v, want the whole case", a)
+	}
+
+	// Expand: Erin's two case shares become one client share; their view and chats go.
+	ek := e.as(t, "alice", org, "POST", "/cases/"+knee+"/shares", `{"guestId":"`+erin+`","scope":"case","viewId":"`+view+`","chatIds":["`+chat+`"]}`).str("shareId")
+	eb := e.as(t, "alice", org, "POST", "/cases/"+back+"/shares", `{"guestId":"`+erin+`","scope":"case"}`).str("shareId")
+	ex := preview(ek, `{"scope":"client"}`)
+	if ex.str("kind") != "expand" || len(ex.body["gained"].([]any)) != 1 || len(ex.body["droppedViews"].([]any)) != 1 || len(ex.body["droppedChats"].([]any)) != 1 {
+		t.Errorf("expand preview = %s", ex.raw)
+	}
+	want(t, "expand", apply(ek, `{"scope":"client","version":1}`), 200, "")
+	want(t, "replaced share", e.as(t, "bob", org, "GET", "/shares/"+eb, ""), 404, casescribe.ENOTFOUND)
+	later := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Shoulder"}`).str("id")
+	if got := cases("erin"); !slices.Equal(got, sorted(knee, back, hip, later)) {
+		t.Errorf("after expanding Erin sees %v, want every case of Smith", got)
+	}
+	if p := e.as(t, "bob", org, "GET", "/cases/"+knee+"/shares", ""); p.body["shareCount"] != 1.0 {
+		t.Errorf("people after expanding = %s, want Erin's client share alone", p.raw)
+	}
+
+	// Refusals.
+	want(t, "client to client", preview(ek, `{"scope":"client"}`), 400, casescribe.EINVALID)
+	want(t, "narrow elsewhere", preview(ek, `{"scope":"case","caseId":"`+car+`"}`), 400, casescribe.EINVALID)
+	want(t, "client with a view", preview(fr, `{"scope":"client","viewId":"`+view+`"}`), 400, casescribe.EINVALID)
+	want(t, "case without case", preview(fr, `{"scope":"case"}`), 400, casescribe.EINVALID)
+	want(t, "unknown case", preview(fr, `{"scope":"case","caseId":"`+ulidString()+`"}`), 404, casescribe.ENOTFOUND)
+	want(t, "apply without version", apply(fr, `{"scope":"case","caseId":"`+car+`"}`), 400, casescribe.EINVALID)
+	fk := e.as(t, "alice", org, "POST", "/cases/"+hip+"/shares", `{"guestId":"`+frank+`","scope":"case"}`)
+	want(t, "second share for Frank", fk, 201, "")
+	want(t, "move onto a held case", apply(fr, `{"scope":"case","caseId":"`+hip+`","version":5}`), 409, casescribe.ECONFLICT)
+	if got := cases("frank"); !slices.Equal(got, sorted(car, hip)) {
+		t.Errorf("after a refused move Frank sees %v", got)
+	}
+	want(t, "guest previews", e.as(t, "erin", org, "POST", "/shares/"+ek+"/preview", `{"scope":"client"}`), 403, casescribe.EGUESTRESTRICTED)
+}
+
+func ulidString() string { return ulid.Make().String() }

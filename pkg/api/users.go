@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
@@ -31,8 +33,95 @@ type memberJSON struct {
 	Access []accessJSON                `json:"access"`
 }
 
-func newMemberJSON(m casescribe.Membership) memberJSON {
-	return memberJSON{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, Access: []accessJSON{}}
+func newMemberJSON(m casescribe.Membership, access []accessJSON) memberJSON {
+	if access == nil {
+		access = []accessJSON{}
+	}
+	return memberJSON{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, Access: access}
+}
+
+// names reads the names of clients and cases, in one wave.
+func (s *Server) names(r *http.Request, c casescribe.Caller, clientIDs, caseIDs []string) (clients, cases map[string]string, err error) {
+	var (
+		cl                 map[string]casescribe.Client
+		ks                 []casescribe.Case
+		errClient, errCase error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { cl, errClient = s.store.GetClients(r.Context(), c.OrgID, clientIDs) })
+	wg.Go(func() { ks, errCase = s.store.GetCases(r.Context(), c.OrgID, caseIDs) })
+	wg.Wait()
+	if err := errors.Join(errClient, errCase); err != nil {
+		return nil, nil, err
+	}
+	clients, cases = make(map[string]string, len(cl)), make(map[string]string, len(ks))
+	for id, x := range cl {
+		clients[id] = x.Name
+	}
+	for _, k := range ks {
+		cases[k.ID] = k.Name
+	}
+	return clients, cases, nil
+}
+
+// accessLabels turns shares into the directory's access entries by guest, labelled "Smith,
+// John · Knee MRI" or "Smith, John · Full client".
+func accessLabels(shares []casescribe.Share, clients, cases map[string]string) map[string][]accessJSON {
+	out := map[string][]accessJSON{}
+	for _, sh := range shares {
+		a := accessJSON{ShareID: sh.ID, Scope: string(sh.Scope), ClientID: sh.ClientID,
+			ClientName: clients[sh.ClientID], CaseID: sh.CaseID, CaseName: cases[sh.CaseID],
+			ViewID: sh.ViewID, ChatIDs: sh.ChatIDs}
+		a.Label = a.ClientName + " · Full client"
+		if sh.Scope == casescribe.ScopeCase {
+			a.Label = a.ClientName + " · " + a.CaseName
+		}
+		out[sh.GuestID] = append(out[sh.GuestID], a)
+	}
+	return out
+}
+
+// shareTargets lists the clients and cases shares name.
+func shareTargets(shares []casescribe.Share) (clientIDs, caseIDs []string) {
+	for _, sh := range shares {
+		clientIDs = append(clientIDs, sh.ClientID)
+		if sh.CaseID != "" {
+			caseIDs = append(caseIDs, sh.CaseID)
+		}
+	}
+	return clientIDs, caseIDs
+}
+
+// memberAccess reads a person's access chips: their grants (strongly consistent), then, in
+// one wave, the shares the grants name and the names of their clients and cases.
+func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID string) ([]accessJSON, error) {
+	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, userID)
+	if err != nil || len(grants) == 0 {
+		return nil, err
+	}
+	var shareIDs, clientIDs, caseIDs []string
+	for _, g := range grants {
+		clientIDs = append(clientIDs, g.ClientID)
+		if g.ClientShareID != "" {
+			shareIDs = append(shareIDs, g.ClientShareID)
+		}
+		for caseID, cg := range g.Cases {
+			shareIDs, caseIDs = append(shareIDs, cg.ShareID), append(caseIDs, caseID)
+		}
+	}
+	var (
+		shares          []casescribe.Share
+		clients, cases  map[string]string
+		errSh, errNames error
+		wg              sync.WaitGroup
+	)
+	wg.Go(func() { shares, errSh = s.store.GetShares(r.Context(), c.OrgID, shareIDs) })
+	clients, cases, errNames = s.names(r, c, clientIDs, caseIDs)
+	wg.Wait()
+	if err := errors.Join(errSh, errNames); err != nil {
+		return nil, err
+	}
+	return accessLabels(shares, clients, cases)[userID], nil
 }
 
 // retiredVisibleClients is the old client-level sharing field: present in any user body, it is
@@ -67,24 +156,59 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c casescribe.
 	if err != nil {
 		return err
 	}
-	page, err := s.store.ListMembers(r.Context(), c.OrgID, cursor, limit)
+	var (
+		page               casescribe.Page[casescribe.Membership]
+		shares             []casescribe.Share
+		errPage, errShares error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { shares, errShares = s.store.OrgShares(r.Context(), c.OrgID) })
+	page, errPage = s.store.ListMembers(r.Context(), c.OrgID, cursor, limit)
+	wg.Wait()
+	if err := errors.Join(errPage, errShares); err != nil {
+		return err
+	}
+	onPage := map[string]bool{}
+	for _, m := range page.Items {
+		onPage[m.UserID] = true
+	}
+	var mine []casescribe.Share
+	for _, sh := range shares {
+		if onPage[sh.GuestID] {
+			mine = append(mine, sh)
+		}
+	}
+	clientIDs, caseIDs := shareTargets(mine)
+	clients, cases, err := s.names(r, c, clientIDs, caseIDs)
 	if err != nil {
 		return err
 	}
+	labels := accessLabels(mine, clients, cases)
 	items := make([]memberJSON, 0, len(page.Items))
 	for _, m := range page.Items {
-		items = append(items, newMemberJSON(m))
+		items = append(items, newMemberJSON(m, labels[m.UserID]))
 	}
 	writeJSON(w, http.StatusOK, newList(items, page.NextCursor))
 	return nil
 }
 
+// getUser answers the user detail: the person and, for a guest, the access chips, each
+// removable with DELETE /shares/{shareId}.
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
+	var (
+		chips   []accessJSON
+		errChip error
+		wg      sync.WaitGroup
+	)
+	if id := r.PathValue("userId"); store.ValidUserID(id) {
+		wg.Go(func() { chips, errChip = s.memberAccess(r, c, id) })
+	}
 	m, err := s.member(r, c)
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(err, errChip); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newMemberJSON(m))
+	writeJSON(w, http.StatusOK, newMemberJSON(m, chips))
 	return nil
 }
 
@@ -113,7 +237,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c casescribe
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newMemberJSON(m))
+	chips, err := s.memberAccess(r, c, m.UserID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newMemberJSON(m, chips))
 	return nil
 }
 

@@ -9,12 +9,17 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// Memberships is what the authorizer needs from storage: one read of one membership.
+// Memberships is what the authorizer needs from storage: one read of one membership, and
+// the one-time migration of a membership still in the shape of the retired client sharing.
 type Memberships interface {
 	// GetMembership returns ENOTFOUND if the user does not belong to the organization.
 	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)
 	// HasPendingInvitation reports whether email was invited and has not accepted yet.
 	HasPendingInvitation(ctx context.Context, orgID, email string) (bool, error)
+	// MigrateMembership turns m's retired client list (LegacyVisibleClients) into client
+	// shares and removes it. Returns ECONFLICT if m changed since it was read, e.g. because
+	// a concurrent request migrated it.
+	MigrateMembership(ctx context.Context, m casescribe.Membership) error
 }
 
 // TokenVerifier verifies a sign-in token; *Verifier implements it.
@@ -42,6 +47,9 @@ func NewAuthorizer(tokens TokenVerifier, memberships Memberships) *Authorizer {
 // organization and none was sent; ENOTMEMBER when the caller has no membership there, or the
 // id is not one we could have issued; EINVITATIONPENDING when the membership is not accepted
 // yet. Routes that need no organization ignore X-Org-Id.
+//
+// A membership still carrying the retired client list is migrated into client shares first,
+// once, so that what it shared keeps working from the very request that finds it.
 func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID string, need access.Need) (casescribe.Caller, error) {
 	if need == access.NeedNothing {
 		return casescribe.Caller{}, nil
@@ -80,6 +88,14 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 		return casescribe.Caller{}, pendingInvitation()
 	case m.Status != casescribe.StatusActive || !m.Role.Valid():
 		return casescribe.Caller{}, notMember()
+	}
+	if len(m.LegacyVisibleClients) > 0 {
+		// A conflict means the membership, a client or a grant changed since the read, most
+		// often because a concurrent request (or the migration command) migrated it first. The
+		// request proceeds on what is stored; anything left is migrated on the next one.
+		if err := a.memberships.MigrateMembership(ctx, m); err != nil && casescribe.ErrorCode(err) != casescribe.ECONFLICT {
+			return casescribe.Caller{}, fmt.Errorf("authorize: migrate legacy sharing: %w", err)
+		}
 	}
 	caller.OrgID, caller.Role = orgID, m.Role
 	return caller, nil

@@ -32,6 +32,33 @@ func (s *Store) GetShare(ctx context.Context, orgID, shareID string) (casescribe
 	return it.domain(), nil
 }
 
+// GetShares returns the shares with the given ids that exist, in batch reads.
+func (s *Store) GetShares(ctx context.Context, orgID string, ids []string) ([]casescribe.Share, error) {
+	return batchGet[casescribe.Share, shareItem](ctx, s, orgID, ids, shareSK)
+}
+
+// OrgShares returns every share of the organization, strongly consistent (the users
+// directory's access column).
+func (s *Store) OrgShares(ctx context.Context, orgID string) ([]casescribe.Share, error) {
+	var out []casescribe.Share
+	cursor := ""
+	for {
+		items, next, err := s.queryPrefix(ctx, orgID, sharePrefix, "shares", cursor, MaxLimit, validULID)
+		if err != nil {
+			return nil, err
+		}
+		page, err := decodePage[casescribe.Share, shareItem](items, next)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
 // ClientShares returns every share of a client's cases and of the client itself: the people
 // with access, for the case and client pages. It reads an index, which may lag a write by a
 // moment; access checks never use it.

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/oklog/ulid/v2"
+)
+
+type shareChangeBody struct {
+	Scope   casescribe.ShareScope `json:"scope"`
+	CaseID  string                `json:"caseId"`
+	ViewID  string                `json:"viewId"`
+	ChatIDs []string              `json:"chatIds"`
+	// Version is the share's version the preview was made at; required to apply.
+	Version *int `json:"version"`
+	retiredVisibleClients
+}
+
+type caseRefChangeJSON struct {
+	CaseID   string `json:"caseId"`
+	CaseName string `json:"caseName"`
+}
+
+type droppedViewJSON struct {
+	ViewID   string  `json:"viewId"`
+	ViewName *string `json:"viewName"`
+}
+
+type droppedChatJSON struct {
+	ChatID string  `json:"chatId"`
+	Title  *string `json:"title"`
+}
+
+type previewJSON struct {
+	Kind         string              `json:"kind"`
+	Summary      string              `json:"summary"`
+	Gained       []caseRefChangeJSON `json:"gained"`
+	Lost         []caseRefChangeJSON `json:"lost"`
+	DroppedViews []droppedViewJSON   `json:"droppedViews"`
+	DroppedChats []droppedChatJSON   `json:"droppedChats"`
+	Version      int                 `json:"version"`
+}
+
+func caseRefs(ks []casescribe.Case) []caseRefChangeJSON {
+	out := make([]caseRefChangeJSON, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, caseRefChangeJSON{CaseID: k.ID, CaseName: k.Name})
+	}
+	return out
+}
+
+// planShareChange reads what a change of the path's share depends on, in one wave after the
+// share itself, and plans it with the rules package. Saved views and chats do not exist yet:
+// their names are unknown (null) until they do.
+func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) (casescribe.Share, access.Plan, shareChangeBody, error) {
+	var body shareChangeBody
+	if err := decodeBody(w, r, &body); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	if err := body.check(); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	if err := checkShareTargets(body.ViewID, body.ChatIDs); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	if body.CaseID != "" {
+		if _, err := ulid.ParseStrict(body.CaseID); err != nil {
+			return casescribe.Share{}, access.Plan{}, body, casescribe.Errorf(casescribe.EINVALID, `Field "caseId" must be the id of a case.`)
+		}
+	}
+	sh, err := s.pathShare(r, c)
+	if err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	// One wave after the share. The guest's other shares come from the client's index, which
+	// may lag a moment: applying is conditioned on the grant still holding exactly the shares
+	// planned with, so a plan made on a lagging read is refused (409), never half-applied.
+	var (
+		client                             casescribe.Client
+		clientCases                        []casescribe.Case
+		shares                             []casescribe.Share
+		target                             casescribe.Case
+		errClient, errCases, errShares, eT error
+		wg                                 sync.WaitGroup
+	)
+	wg.Go(func() { client, errClient = s.store.GetClient(r.Context(), c.OrgID, sh.ClientID) })
+	wg.Go(func() { clientCases, errCases = s.store.AllClientCases(r.Context(), c.OrgID, sh.ClientID) })
+	if body.Scope == casescribe.ScopeClient {
+		wg.Go(func() { shares, errShares = s.store.ClientShares(r.Context(), c.OrgID, sh.ClientID) })
+	}
+	if body.CaseID != "" {
+		wg.Go(func() { target, eT = s.store.GetCase(r.Context(), c.OrgID, body.CaseID) })
+	}
+	wg.Wait()
+	if err := errors.Join(errClient, errCases, errShares, eT); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	in := access.PlanInput{Share: sh, GuestName: sh.GuestName, ClientName: client.Name, ClientCases: clientCases}
+	if body.CaseID != "" {
+		in.Target = &target
+	}
+	for _, other := range shares {
+		if other.GuestID == sh.GuestID && other.Scope == casescribe.ScopeCase {
+			in.GuestCaseShares = append(in.GuestCaseShares, other)
+		}
+	}
+	plan, err := access.PlanShareChange(in, access.ShareChange{Scope: body.Scope, CaseID: body.CaseID, ViewID: body.ViewID, ChatIDs: body.ChatIDs})
+	if err != nil {
+		return casescribe.Share{}, access.Plan{}, body, err
+	}
+	plan.Result.UpdatedAt = s.now()
+	return sh, plan, body, nil
+}
+
+// previewShareChange says exactly what a change would do, and at which version of the share,
+// without doing it.
+func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
+	sh, plan, _, err := s.planShareChange(w, r, c)
+	if err != nil {
+		return err
+	}
+	out := previewJSON{Kind: plan.Kind, Summary: plan.Summary, Gained: caseRefs(plan.Gained), Lost: caseRefs(plan.Lost),
+		DroppedViews: []droppedViewJSON{}, DroppedChats: []droppedChatJSON{}, Version: sh.Version}
+	for _, v := range plan.DroppedViews {
+		out.DroppedViews = append(out.DroppedViews, droppedViewJSON{ViewID: v})
+	}
+	for _, id := range plan.DroppedChats {
+		out.DroppedChats = append(out.DroppedChats, droppedChatJSON{ChatID: id})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// updateShare applies a previewed change, if the share is still at the previewed version.
+func (s *Server) updateShare(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
+	sh, plan, body, err := s.planShareChange(w, r, c)
+	if err != nil {
+		return err
+	}
+	if body.Version == nil {
+		return casescribe.Errorf(casescribe.EINVALID, `Field "version" is required: the version the change was previewed at.`)
+	}
+	if *body.Version != sh.Version {
+		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since the preview (stale version); preview the change again.")
+	}
+	if err := s.store.ApplyShareChange(r.Context(), sh, plan); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newShareJSON(plan.Result))
+	return nil
+}

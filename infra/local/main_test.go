@@ -178,6 +178,61 @@ func TestMakeRun(t *testing.T) {
 		t.Fatalf("accept: %d %+v", status, accepted)
 	}
 
+	// The README's guest story: share Knee MRI with Dan, widen it to the client, remove it.
+	var dan *account
+	for _, a := range sf.Accounts {
+		if a.Email == "dan@expertmed.example" {
+			dan = a
+		}
+	}
+	if dan == nil {
+		t.Fatal("no seeded guest Dan")
+	}
+	var danAuth struct {
+		AuthenticationResult struct{ IdToken string }
+	}
+	cognito("InitiateAuth", `{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"`+sf.UserPoolClientID+`","AuthParameters":{"USERNAME":"`+dan.Email+`","PASSWORD":"`+dan.Password+`"}}`, &danAuth)
+	asDan := map[string]string{"Authorization": "Bearer " + danAuth.AuthenticationResult.IdToken, "X-Org-Id": sf.Organizations[0].ID}
+	type named struct{ ID, Name string }
+	var cases struct{ Items []named }
+	post(t, "GET", sf.APIURL+"/cases", inOrg, "", &cases)
+	knee := ""
+	for _, k := range cases.Items {
+		if k.Name == "Knee MRI" {
+			knee = k.ID
+		}
+	}
+	var danCases struct{ Items []named }
+	if post(t, "GET", sf.APIURL+"/cases", asDan, "", &danCases); len(danCases.Items) != 0 {
+		t.Fatalf("Dan sees %v before any share", danCases.Items)
+	}
+	var share struct{ ShareID string }
+	if status := post(t, "POST", sf.APIURL+"/cases/"+knee+"/shares", inOrg, `{"guestId":"`+dan.UserID+`","scope":"case"}`, &share); status != 201 {
+		t.Fatalf("share: %d", status)
+	}
+	if post(t, "GET", sf.APIURL+"/cases", asDan, "", &danCases); len(danCases.Items) != 1 || danCases.Items[0].Name != "Knee MRI" {
+		t.Errorf("Dan sees %v, want Knee MRI", danCases.Items)
+	}
+	var preview struct {
+		Summary string
+		Version int
+	}
+	if status := post(t, "POST", sf.APIURL+"/shares/"+share.ShareID+"/preview", inOrg, `{"scope":"client"}`, &preview); status != 200 || preview.Version != 1 {
+		t.Fatalf("preview: %d %+v", status, preview)
+	}
+	if status := post(t, "PATCH", sf.APIURL+"/shares/"+share.ShareID, inOrg, `{"scope":"client","version":1}`, nil); status != 200 {
+		t.Fatalf("apply: %d", status)
+	}
+	if post(t, "GET", sf.APIURL+"/cases", asDan, "", &danCases); len(danCases.Items) != 2 {
+		t.Errorf("after widening Dan sees %v, want both cases of Smith, John", danCases.Items)
+	}
+	if status := post(t, "DELETE", sf.APIURL+"/shares/"+share.ShareID, inOrg, "", nil); status != 204 {
+		t.Fatalf("remove: %d", status)
+	}
+	if status := post(t, "GET", sf.APIURL+"/cases/"+knee, asDan, "", nil); status != 404 {
+		t.Errorf("Dan's next request after removal: %d, want 404", status)
+	}
+
 	if raw, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || !bytes.Contains(raw, []byte(sf.UserPoolID)) {
 		t.Errorf("sam-env.json: %v %s", err, raw)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -147,7 +148,11 @@ func migrateOne(ctx context.Context, s *store.Store, raw map[string]types.Attrib
 }
 
 // A resume token is a Scan's LastEvaluatedKey (the table's key: PK and SK, both strings) as
-// base64 JSON: printable, and checked when read back.
+// base64 JSON: printable, and checked when read back. It is printed, so it must carry no
+// personal data: a key that ends on an email address (EMAIL#<address>) is replaced by one that
+// sorts after every such key of its partition and before the next kind of item. A Scan resumes
+// from a key that need not exist, so the run skips only the rest of those email items (none is
+// a membership) and always moves forward.
 func encodeToken(lek map[string]types.AttributeValue) (string, error) {
 	if len(lek) == 0 {
 		return "", nil
@@ -156,12 +161,23 @@ func encodeToken(lek map[string]types.AttributeValue) (string, error) {
 	if err := attributevalue.UnmarshalMap(lek, &k); err != nil {
 		return "", fmt.Errorf("encode resume token: %w", err)
 	}
+	if strings.HasPrefix(k["SK"], emailKeyPrefix) {
+		k["SK"] = afterEmailKeys
+	}
 	b, err := json.Marshal(k)
 	if err != nil {
 		return "", fmt.Errorf("encode resume token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+// emailKeyPrefix begins the sort key of an organization's item per email address;
+// afterEmailKeys sorts after all of them (DynamoDB compares UTF-8 bytes, and no character
+// encodes higher than the last code point).
+const (
+	emailKeyPrefix = "EMAIL#"
+	afterEmailKeys = emailKeyPrefix + "\U0010FFFF"
+)
 
 // errBadToken refuses a -from that no run printed.
 var errBadToken = errors.New("bad resume token: pass -from exactly as a run printed it")

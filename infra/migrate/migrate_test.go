@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"strings"
@@ -246,4 +247,29 @@ func attributeS(av types.AttributeValue) string {
 		return ""
 	}
 	return s.Value
+}
+
+// A resume token never carries an email address, and its key lies after the email items of its
+// partition and before its grants, invitations and memberships.
+func TestTokenCarriesNoEmail(t *testing.T) {
+	lek := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "ORG#01JD5X8Z3K9G7W2M4N6P8Q0R1S"},
+		"SK": &types.AttributeValueMemberS{Value: "EMAIL#erin@example.com"},
+	}
+	token, err := encodeToken(lek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(token)
+	if strings.Contains(string(raw), "erin") || strings.Contains(string(raw), "@") {
+		t.Errorf("token %s carries the address", raw)
+	}
+	key, err := decodeToken(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := key["SK"].(*types.AttributeValueMemberS).Value
+	if sk <= "EMAIL#erin@example.com" || sk <= "EMAIL#zoë@exämple.com" || sk >= "GRANT#" {
+		t.Errorf("resume key %q does not sort between the email items and the grants", sk)
+	}
 }

@@ -4,11 +4,14 @@ package sesmail
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/smithy-go"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
 )
@@ -45,8 +48,28 @@ func (m *Mailer) Send(ctx context.Context, msg invitation.Message) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("%w: %w", casescribe.Errorf(casescribe.EMAILFAILED,
-			"The invitation was saved but its email could not be sent; try resending it."), err)
+		return fmt.Errorf("%w: ses SendEmail: %s", casescribe.Errorf(casescribe.EMAILFAILED,
+			"The invitation was saved but its email could not be sent; try resending it."), reason(err))
 	}
 	return nil
+}
+
+// reason names why SES failed without its message, which can quote the addresses it refused:
+// the error is logged, and logs carry no personal data.
+func reason(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return "service error " + api.ErrorCode()
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		if netErr.Timeout() {
+			return "timed out"
+		}
+		return "network error"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "cancelled"
+	}
+	return "request failed"
 }

@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/oklog/ulid/v2"
 
@@ -38,10 +42,17 @@ type inProcess struct {
 	seedDB        *dynamodb.Client
 	db            *dynamodb.Client
 	rec           *roundtrip.Recorder
+	items         *itemCounter
 	authorizer    *auth.Authorizer
 	handler       http.Handler
 	admin, member account
+	// cognito, poolID and clientID are where newAccount creates logins.
+	cognito          *cognitoidentityprovider.Client
+	poolID, clientID string
 }
+
+// benchPassword is the password of every login the benchmark creates.
+const benchPassword = "Bench-password-2026"
 
 // newInProcess creates the table and two logins in the stack's emulators (an admin and a
 // member of every organization newOrg creates) and wires the code under measurement.
@@ -49,37 +60,43 @@ func newInProcess(ctx context.Context, stack *localstack.Stack, root, poolID, cl
 	if err := localstack.CreateTable(ctx, stack.DynamoDB(), root, benchTable); err != nil {
 		return nil, err
 	}
-	p := &inProcess{seed: store.New(stack.DynamoDB(), benchTable), seedDB: stack.DynamoDB(), rec: &roundtrip.Recorder{}}
-	for _, a := range []struct {
-		acc         *account
-		email, name string
-	}{{&p.admin, "admin@bench.example", "Bench Admin"}, {&p.member, "member@bench.example", "Bench Member"}} {
-		const password = "Bench-password-2026"
-		sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, a.email, password)
-		if err != nil {
-			return nil, err
-		}
-		token, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, a.email, password)
-		if err != nil {
-			return nil, err
-		}
-		*a.acc = account{user: casescribe.User{ID: sub, Email: a.email, Name: a.name}, token: token}
+	p := &inProcess{seed: store.New(stack.DynamoDB(), benchTable), seedDB: stack.DynamoDB(), rec: &roundtrip.Recorder{},
+		items: &itemCounter{}, cognito: stack.Cognito(), poolID: poolID, clientID: clientID}
+	var err error
+	if p.admin, err = p.newAccount(ctx, "admin@bench.example", "Bench Admin"); err != nil {
+		return nil, err
+	}
+	if p.member, err = p.newAccount(ctx, "member@bench.example", "Bench Member"); err != nil {
+		return nil, err
 	}
 	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{Issuer: stack.CognitoIssuer(poolID), ClientID: clientID})
 	if err != nil {
 		return nil, err
 	}
-	p.db = dynamodb.New(stack.DynamoDB().Options(), p.rec.Options)
+	p.db = dynamodb.New(stack.DynamoDB().Options(), p.rec.Options, p.items.Options)
 	st := store.New(p.db, benchTable)
 	p.authorizer = auth.NewAuthorizer(verifier, st)
 	p.handler = api.NewServer(st).Local(p.authorizer, nil)
 	return p, nil
 }
 
+// newAccount creates a login in the user pool and signs it in: its ID token is a real one.
+func (p *inProcess) newAccount(ctx context.Context, email, name string) (account, error) {
+	sub, err := localstack.CreateUser(ctx, p.cognito, p.poolID, email, benchPassword)
+	if err != nil {
+		return account{}, fmt.Errorf("create login %s: %w", email, err)
+	}
+	token, _, err := localstack.SignIn(ctx, p.cognito, p.clientID, email, benchPassword)
+	if err != nil {
+		return account{}, fmt.Errorf("sign in %s: %w", email, err)
+	}
+	return account{user: casescribe.User{ID: sub, Email: email, Name: name}, token: token}, nil
+}
+
 // newOrg creates an organization founded by the admin, with the member in it, and one client.
 func (p *inProcess) newOrg(ctx context.Context, name string) (orgID, clientID string, err error) {
 	now := time.Now().UTC()
-	orgID, clientID = ulid.Make().String(), ulid.Make().String()
+	orgID = ulid.Make().String()
 	org := casescribe.Organization{ID: orgID, Name: name, CreatedAt: now, CreatedBy: p.admin.user.ID}
 	if err := p.seed.CreateOrganization(ctx, org, p.admin.user); err != nil {
 		return "", "", fmt.Errorf("seed %s: %w", name, err)
@@ -89,11 +106,20 @@ func (p *inProcess) newOrg(ctx context.Context, name string) (orgID, clientID st
 	if err := p.seed.PutMembership(ctx, m); err != nil {
 		return "", "", fmt.Errorf("seed member of %s: %w", name, err)
 	}
-	client := casescribe.Client{OrgID: orgID, ID: clientID, Name: "Smith, John", CreatedAt: now, UpdatedAt: now}
-	if err := p.seed.CreateClient(ctx, client); err != nil {
-		return "", "", fmt.Errorf("seed client of %s: %w", name, err)
+	if clientID, err = p.newClient(ctx, orgID, "Smith, John"); err != nil {
+		return "", "", fmt.Errorf("seed %s: %w", name, err)
 	}
 	return orgID, clientID, nil
+}
+
+// newClient creates one client through the store.
+func (p *inProcess) newClient(ctx context.Context, orgID, name string) (string, error) {
+	now := time.Now().UTC()
+	client := casescribe.Client{OrgID: orgID, ID: ulid.Make().String(), Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := p.seed.CreateClient(ctx, client); err != nil {
+		return "", fmt.Errorf("seed client %s: %w", name, err)
+	}
+	return client.ID, nil
 }
 
 // newCase creates one case through the store.
@@ -120,31 +146,75 @@ func (p *inProcess) authorize(orgID string) func(context.Context) error {
 	}
 }
 
-// readCase is GET /cases/{caseId} through the local handler stack (authorizer middleware and
-// route), as the member.
-func (p *inProcess) readCase(orgID, caseID string) func(context.Context) error {
+// serve sends one request through the local handler stack (authorizer middleware and route)
+// as acc, in organization orgID, and returns the answer.
+func (p *inProcess) serve(ctx context.Context, acc account, orgID, method, path, body string) *httptest.ResponseRecorder {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequestWithContext(ctx, method, path, r)
+	req.Header.Set("Authorization", "Bearer "+acc.token)
+	req.Header.Set(api.OrgHeader, orgID)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	p.handler.ServeHTTP(w, req)
+	return w
+}
+
+// get is a request that must answer 200 OK: GET path as acc.
+func (p *inProcess) get(acc account, orgID, path string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/cases/"+caseID, nil)
-		req.Header.Set("Authorization", "Bearer "+p.member.token)
-		req.Header.Set(api.OrgHeader, orgID)
-		w := httptest.NewRecorder()
-		p.handler.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			return fmt.Errorf("GET /cases/%s: status %d: %s", caseID, w.Code, w.Body)
+		if w := p.serve(ctx, acc, orgID, http.MethodGet, path, ""); w.Code != http.StatusOK {
+			return fmt.Errorf("GET %s: status %d: %s", path, w.Code, w.Body)
 		}
 		return nil
 	}
 }
 
-// target is one thing to measure: do is one request.
+// readCase is GET /cases/{caseId} through the local handler stack (authorizer middleware and
+// route), as acc: the member, or a guest holding a share of the case.
+func (p *inProcess) readCase(acc account, orgID, caseID string) func(context.Context) error {
+	return p.get(acc, orgID, "/cases/"+caseID)
+}
+
+// listCases is GET /cases through the local handler stack as acc: for a guest, every case
+// shared with them.
+func (p *inProcess) listCases(acc account, orgID string) func(context.Context) error {
+	return p.get(acc, orgID, "/cases")
+}
+
+// changeShare is PATCH /shares/{shareId} as the admin, on a client share: the first request
+// narrows it to caseID (a case of its client), the next expands it back to the whole client,
+// and so on, each with the version the previous change left. A change refused (a stale
+// version, say) stops the measurement.
+func (p *inProcess) changeShare(orgID, shareID, caseID string) func(context.Context) error {
+	version, narrow := 1, true
+	return func(ctx context.Context) error {
+		body := fmt.Sprintf(`{"scope":"client","version":%d}`, version)
+		if narrow {
+			body = fmt.Sprintf(`{"scope":"case","caseId":%q,"version":%d}`, caseID, version)
+		}
+		if w := p.serve(ctx, p.admin, orgID, http.MethodPatch, "/shares/"+shareID, body); w.Code != http.StatusOK {
+			return fmt.Errorf("PATCH /shares/%s %s: status %d: %s", shareID, body, w.Code, w.Body)
+		}
+		version, narrow = version+1, !narrow
+		return nil
+	}
+}
+
+// target is one thing to measure: do is one request. name says what it is ("guest case
+// read"), route which route it calls, if any.
 type target struct {
-	name string
-	do   func(context.Context) error
+	name, route string
+	do          func(context.Context) error
 }
 
 // measurement is what measure found for one target.
 type measurement struct {
-	name string
+	name, route string
 	// Per request: wall time, time with a DynamoDB call in the SDK (the sum of its waves), time
 	// on the wire, and total - DynamoDB wait.
 	total, wait, wire, overhead []time.Duration
@@ -152,9 +222,14 @@ type measurement struct {
 	// be read.
 	cpu   time.Duration
 	cpuOK bool
-	// calls and waves are the DynamoDB calls and waves per request: the lowest and highest
-	// counts seen.
-	callsMin, callsMax, wavesMin, wavesMax int
+	// calls, waves and items are the DynamoDB calls, waves and items read (itemsRead) per
+	// request: the lowest and highest counts seen.
+	callsMin, callsMax, wavesMin, wavesMax, itemsMin, itemsMax int
+	// waves are the DynamoDB waves of each measured request. Waves are counted from the times
+	// of the calls, so a busy machine can add one (see typicalWaves).
+	waves []int
+	// ops are the durations of the DynamoDB calls of the measured requests, by operation.
+	ops map[string][]time.Duration
 	// gcCycles is how many garbage collections ran while the measured requests of this target
 	// and of the others measured with it ran.
 	gcCycles uint32
@@ -184,13 +259,14 @@ func (p *inProcess) measure(ctx context.Context, targets []target, warmup, n int
 	runtime.ReadMemStats(&before)
 	out := make([]*measurement, len(targets))
 	for i, t := range targets {
-		out[i] = &measurement{name: t.name, cpuOK: true}
+		out[i] = &measurement{name: t.name, route: t.route, cpuOK: true, ops: map[string][]time.Duration{}}
 	}
 	for round := range n {
 		for j := range targets {
 			i := (round + j) % len(targets)
 			m := out[i]
 			p.rec.Reset()
+			p.items.Take()
 			cpu0, ok0 := processCPU()
 			start := time.Now()
 			err := targets[i].do(ctx)
@@ -199,18 +275,26 @@ func (p *inProcess) measure(ctx context.Context, targets []target, warmup, n int
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", m.name, err)
 			}
-			s := roundtrip.Summarize(p.rec.Take())
+			calls := p.rec.Take()
+			items := p.items.Take()
+			s := roundtrip.Summarize(calls)
+			for _, c := range calls {
+				m.ops[c.Operation] = append(m.ops[c.Operation], c.Duration())
+			}
 			m.total = append(m.total, total)
 			m.wait = append(m.wait, s.Wait)
 			m.wire = append(m.wire, s.WireWait)
 			m.overhead = append(m.overhead, total-s.Wait)
+			m.waves = append(m.waves, s.Waves)
 			m.cpu += cpu1 - cpu0
 			m.cpuOK = m.cpuOK && ok0 && ok1
 			if len(m.total) == 1 {
 				m.callsMin, m.callsMax, m.wavesMin, m.wavesMax = s.Calls, s.Calls, s.Waves, s.Waves
+				m.itemsMin, m.itemsMax = items, items
 			}
 			m.callsMin, m.callsMax = min(m.callsMin, s.Calls), max(m.callsMax, s.Calls)
 			m.wavesMin, m.wavesMax = min(m.wavesMin, s.Waves), max(m.wavesMax, s.Waves)
+			m.itemsMin, m.itemsMax = min(m.itemsMin, items), max(m.itemsMax, items)
 		}
 	}
 	runtime.ReadMemStats(&after)
@@ -218,6 +302,33 @@ func (p *inProcess) measure(ctx context.Context, targets []target, warmup, n int
 		m.gcCycles = after.NumGC - before.NumGC
 	}
 	return out, nil
+}
+
+// typicalWaves is the median number of DynamoDB waves per request. Two calls a request makes
+// at once make one wave only if their times overlap; on a busy machine one of them sometimes
+// starts after the other has ended, and that request counts a wave more. The median is what
+// the code does; the maximum, what the machine let it do at worst.
+func (m *measurement) typicalWaves() int {
+	if len(m.waves) == 0 {
+		return 0
+	}
+	w := slices.Clone(m.waves)
+	slices.Sort(w)
+	return w[(len(w)-1)/2]
+}
+
+// moreWaves is the share of requests that counted more waves than typicalWaves.
+func (m *measurement) moreWaves() float64 {
+	if len(m.waves) == 0 {
+		return 0
+	}
+	typical, n := m.typicalWaves(), 0
+	for _, w := range m.waves {
+		if w > typical {
+			n++
+		}
+	}
+	return float64(n) / float64(len(m.waves))
 }
 
 // counts formats a min..max count.

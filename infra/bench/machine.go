@@ -74,3 +74,17 @@ func lambdaMemory(root string) (int, error) {
 	}
 	return tpl.Globals.Function.MemorySize, nil
 }
+
+// loadAverage returns the machine's load average over the last minute (/proc/loadavg), or ""
+// where it cannot be read. It counts the benchmark and its emulators too.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		return ""
+	}
+	return fields[0]
+}

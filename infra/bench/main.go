@@ -44,33 +44,59 @@ type options struct {
 	out      string
 	starts   int
 	requests int
-	// scaleRequests is per target of the scale measurement, which has six.
+	// scaleRequests is per target of the scale measurement: two per organization size and two
+	// per guest in it.
 	scaleRequests int
 	warmup        int
 	scale         []int
+	// shares are the numbers of case shares the guests of the scale measurement hold.
+	shares []int
 }
 
 func parseFlags() (options, error) {
 	var o options
-	var scale string
+	var scale, shares string
 	flag.StringVar(&o.out, "out", filepath.Join("docs", "benchmarks.md"), "where to write the report (a relative path is taken from the repository root)")
 	flag.IntVar(&o.starts, "starts", 21, "measured cold starts per function (interleaved, after one warm-up start each)")
 	flag.IntVar(&o.requests, "requests", 1000, "measured requests of each kind in the latency measurement")
 	flag.IntVar(&o.scaleRequests, "scale-requests", 300, "measured requests of each kind and size in the scale measurement")
 	flag.IntVar(&o.warmup, "warmup", 50, "warm-up requests per in-process measurement")
 	flag.StringVar(&scale, "scale", "1,100,10000", "numbers of cases in the organizations of the scale measurement")
+	flag.StringVar(&shares, "shares", "1,10,100", "numbers of case shares held by the guests of the scale measurement (at most 100)")
 	flag.Parse()
 	if o.starts < 1 || o.requests < 1 || o.scaleRequests < 1 || o.warmup < 0 {
 		return o, errors.New("-starts, -requests and -scale-requests must be at least 1, -warmup at least 0")
 	}
-	for _, f := range strings.Split(scale, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return o, fmt.Errorf("-scale: %q is not a number of cases", f)
-		}
-		o.scale = append(o.scale, n)
+	var err error
+	if o.scale, err = positiveInts("-scale", "a number of cases", scale, 0); err != nil {
+		return o, err
+	}
+	if o.shares, err = positiveInts("-shares", "a number of shares from 1 to 100", shares, maxGuestShares); err != nil {
+		return o, err
 	}
 	return o, nil
+}
+
+// maxGuestShares is the most case shares a scale guest may hold. Each is of a case in a client
+// of its own, both made through the store, and past 100 a guest's list reads its cases in more
+// than one batch, which the report says is not measured.
+const maxGuestShares = 100
+
+// positiveInts parses a comma-separated list of distinct numbers of at least 1 (and at most
+// limit, if limit > 0), sorted ascending as given.
+func positiveInts(flagName, what, list string, limit int) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || limit > 0 && n > limit {
+			return nil, fmt.Errorf("%s: %q is not %s", flagName, f, what)
+		}
+		if len(out) > 0 && n <= out[len(out)-1] {
+			return nil, fmt.Errorf("%s: list the numbers in ascending order, each once", flagName)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func run() error {
@@ -114,7 +140,7 @@ func run() error {
 	)
 	wg.Go(func() {
 		progress("starting the emulators and seeding")
-		env, envErr = newEnvironment(ctx, root, opt.scale)
+		env, envErr = newEnvironment(ctx, root, opt.scale, opt.shares)
 	})
 	wg.Go(func() {
 		progress("building %d functions and the reference Lambdas for %s/%s and linux/arm64", len(functions), runtime.GOOS, runtime.GOARCH)
@@ -139,6 +165,7 @@ func run() error {
 	}
 	r.roundTripErr = rtErr
 	r.seedTime = env.seedTime
+	r.latencyGuestCases = env.guestCases
 
 	for _, name := range append(append([]string{}, functions...), referenceNames...) {
 		s, err := measureSize(name, armBins[name])
@@ -160,28 +187,24 @@ func run() error {
 		return err
 	}
 
+	r.loadBefore = loadAverage()
 	progress("latency and CPU: %d requests each after %d warm-up", opt.requests, opt.warmup)
-	if r.latency, err = env.p.measure(ctx, []target{
-		{name: "authorizer", do: env.p.authorize(env.latencyOrg)},
-		{name: "GET /cases/{caseId}", do: env.p.readCase(env.latencyOrg, env.latencyCase)},
+	p := env.p
+	if r.latency, err = p.measure(ctx, []target{
+		{name: "authorizer", do: p.authorize(env.latencyOrg)},
+		{name: "member case read", route: "GET /cases/{caseId}", do: p.readCase(p.member, env.latencyOrg, env.latencyCase)},
+		{name: "guest case read", route: "GET /cases/{caseId}", do: p.readCase(env.guest, env.latencyOrg, env.latencyCase)},
+		{name: "guest list", route: "GET /cases", do: p.listCases(env.guest, env.latencyOrg)},
+		{name: "share change", route: "PATCH /shares/{shareId}", do: p.changeShare(env.latencyOrg, env.changeShare, env.changeCase)},
 	}, opt.warmup, opt.requests); err != nil {
 		return fmt.Errorf("latency: %w", err)
 	}
 
-	progress("scale: organizations of %v cases, %d requests each", opt.scale, opt.scaleRequests)
-	var scaleTargets []target
-	for _, o := range env.scale {
-		scaleTargets = append(scaleTargets,
-			target{name: "authorizer", do: env.p.authorize(o.orgID)},
-			target{name: "GET /cases/{caseId}", do: env.p.readCase(o.orgID, o.caseID)})
+	progress("scale: organizations of %v cases, guests holding %v shares, %d requests each", opt.scale, opt.shares, opt.scaleRequests)
+	if r.scale, err = measureScale(ctx, p, env.scale, opt); err != nil {
+		return err
 	}
-	measured, err := env.p.measure(ctx, scaleTargets, opt.warmup/len(env.scale)+1, opt.scaleRequests)
-	if err != nil {
-		return fmt.Errorf("scale: %w", err)
-	}
-	for i, o := range env.scale {
-		r.scale = append(r.scale, scaleRow{cases: o.cases, authorizer: measured[2*i], read: measured[2*i+1]})
-	}
+	r.loadAfter = loadAverage()
 
 	r.elapsed = time.Since(began)
 	md := r.markdown()
@@ -212,16 +235,23 @@ type environment struct {
 	stack            *localstack.Stack
 	poolID, clientID string
 	p                *inProcess
-	latencyOrg       string
-	latencyCase      string
-	scale            []scaleOrg
-	seedTime         time.Duration
-	closeOnce        sync.Once
+	// latencyOrg is the organization of the latency measurement: the member and guest read
+	// latencyCase; guest holds a share of it and a client share of another client, guestCases
+	// cases in all; the admin changes changeShare, another guest's client share, to and from a
+	// share of changeCase.
+	latencyOrg, latencyCase string
+	guest                   account
+	guestCases              int
+	changeShare, changeCase string
+	scale                   []scaleOrg
+	seedTime                time.Duration
+	closeOnce               sync.Once
 }
 
 // newEnvironment starts the emulators, creates the table and the user pool, and seeds an
-// organization for the latency measurement and one per scale size.
-func newEnvironment(ctx context.Context, root string, scale []int) (*environment, error) {
+// organization for the latency measurement and one per scale size, with guests holding each
+// number of shares in shares.
+func newEnvironment(ctx context.Context, root string, scale, shares []int) (*environment, error) {
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	stack, err := localstack.Start(startCtx, localstack.Options{Root: root})
@@ -235,26 +265,121 @@ func newEnvironment(ctx context.Context, root string, scale []int) (*environment
 	if e.p, err = newInProcess(ctx, stack, root, e.poolID, e.clientID); err != nil {
 		return e, err
 	}
-	org, client, err := e.p.newOrg(ctx, "Latency LLP")
-	if err != nil {
+	if err := e.seedLatency(ctx); err != nil {
 		return e, err
 	}
-	for _, name := range []string{"Knee MRI", "Back injury", "Car accident"} {
-		if e.latencyCase, err = e.p.newCase(ctx, org, client, name); err != nil {
+	var guests []scaleGuest
+	for _, n := range shares {
+		acc, err := e.p.newAccount(ctx, fmt.Sprintf("guest-%d@bench.example", n), fmt.Sprintf("Bench Guest %d", n))
+		if err != nil {
 			return e, err
 		}
+		guests = append(guests, scaleGuest{shares: n, acc: acc})
 	}
-	e.latencyOrg = org
 	start := time.Now()
 	for _, n := range scale {
-		o, err := e.p.seedScaleOrg(ctx, n)
+		o, err := e.p.seedScaleOrg(ctx, n, guests)
 		if err != nil {
 			return e, err
 		}
 		e.scale = append(e.scale, o)
 	}
 	e.seedTime = time.Since(start)
+	for _, o := range e.scale {
+		for i := range o.guests {
+			g := &o.guests[i]
+			if g.listed, err = e.p.guestSees(ctx, g.acc, o.orgID, g.shares); err != nil {
+				return e, err
+			}
+		}
+	}
 	return e, nil
+}
+
+// seedLatency creates the organization of the latency measurement: client Smith with three
+// cases and client Doe with two; a guest with a login holding a share of Smith's last case
+// and a client share of Doe; a guest without one holding a client share of Smith, for the
+// admin to change. It checks that the guest sees what was shared and nothing else.
+func (e *environment) seedLatency(ctx context.Context) error {
+	const name = "Latency LLP"
+	p := e.p
+	org, smith, err := p.newOrg(ctx, name)
+	if err != nil {
+		return err
+	}
+	var smithCases []string
+	for _, n := range []string{"Knee MRI", "Back injury", "Car accident"} {
+		id, err := p.newCase(ctx, org, smith, n)
+		if err != nil {
+			return err
+		}
+		smithCases = append(smithCases, id)
+	}
+	doe, err := p.newClient(ctx, org, "Doe, Jane")
+	if err != nil {
+		return err
+	}
+	for _, n := range []string{"Hip replacement", "Shoulder"} {
+		if _, err := p.newCase(ctx, org, doe, n); err != nil {
+			return err
+		}
+	}
+	e.latencyOrg, e.latencyCase, e.changeCase = org, smithCases[2], smithCases[0]
+	if e.guest, err = p.newAccount(ctx, "guest@bench.example", "Bench Guest"); err != nil {
+		return err
+	}
+	if err := p.addGuest(ctx, org, name, e.guest.user); err != nil {
+		return err
+	}
+	if _, err := p.share(ctx, org, e.guest.user, smith, e.latencyCase); err != nil {
+		return err
+	}
+	if _, err := p.share(ctx, org, e.guest.user, doe, ""); err != nil {
+		return err
+	}
+	changing := syntheticGuest("Bench Changing Guest")
+	if err := p.addGuest(ctx, org, name, changing); err != nil {
+		return err
+	}
+	if e.changeShare, err = p.share(ctx, org, changing, smith, ""); err != nil {
+		return err
+	}
+	if e.guestCases, err = p.guestSees(ctx, e.guest, org, 3); err != nil {
+		return err
+	}
+	return p.guestBlind(ctx, e.guest, org, e.changeCase)
+}
+
+// measureScale measures, for every scale organization, the authorizer and the member's case
+// read, and for every guest in it the guest's case read and list, all interleaved request by
+// request.
+func measureScale(ctx context.Context, p *inProcess, orgs []scaleOrg, opt options) ([]scaleRow, error) {
+	var targets []target
+	for _, o := range orgs {
+		targets = append(targets,
+			target{name: "authorizer", do: p.authorize(o.orgID)},
+			target{name: "member case read", route: "GET /cases/{caseId}", do: p.readCase(p.member, o.orgID, o.caseID)})
+		for _, g := range o.guests {
+			targets = append(targets,
+				target{name: "guest case read, " + plural(g.shares, "share"), route: "GET /cases/{caseId}", do: p.readCase(g.acc, o.orgID, g.caseID)},
+				target{name: "guest list, " + plural(g.shares, "share"), route: "GET /cases", do: p.listCases(g.acc, o.orgID)})
+		}
+	}
+	measured, err := p.measure(ctx, targets, opt.warmup/len(orgs)+1, opt.scaleRequests)
+	if err != nil {
+		return nil, fmt.Errorf("scale: %w", err)
+	}
+	var rows []scaleRow
+	for _, o := range orgs {
+		row := scaleRow{cases: o.cases, clients: o.clients, authorizer: measured[0], read: measured[1]}
+		measured = measured[2:]
+		for _, g := range o.guests {
+			row.guests = append(row.guests, guestScale{shares: g.shares, listed: g.listed, read: measured[0], list: measured[1]})
+			measured = measured[2:]
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }
 
 // functionEnv is the configuration the functions read (template.yaml), pointing at the

@@ -19,34 +19,86 @@ import (
 // DynamoDB Local busy on two cores.
 const seedWorkers = 4
 
-// scaleOrg is an organization of the scale measurement.
-type scaleOrg struct {
-	cases  int
-	orgID  string
-	caseID string // the case the member reads
+// scaleGuest is a login of the scale measurement that holds shares case shares in every
+// organization with at least that many cases.
+type scaleGuest struct {
+	shares int
+	acc    account
 }
 
-// seedScaleOrg creates an organization with n cases of one client and returns it with the
-// case to read (the middle one). The first case goes through the store; the others are copies
-// of the item it wrote, made with BatchWriteItem (see cloneCases).
-func (p *inProcess) seedScaleOrg(ctx context.Context, n int) (scaleOrg, error) {
-	orgID, clientID, err := p.newOrg(ctx, fmt.Sprintf("Scale %d LLP", n))
+// orgGuest is a scale guest in one organization.
+type orgGuest struct {
+	shares int
+	acc    account
+	caseID string // a case shared with them, which they read
+	listed int    // the cases GET /cases listed for them before the measurement
+}
+
+// scaleOrg is an organization of the scale measurement.
+type scaleOrg struct {
+	cases, clients int
+	orgID          string
+	caseID         string // the case the member reads
+	guests         []orgGuest
+}
+
+// seedScaleOrg creates an organization with n cases and its guests. It has as many clients as
+// the most shares any guest holds in it (at least one), each with one case made through the
+// store; the other cases are copies of the first one's item made with BatchWriteItem (see
+// cloneCases), spread evenly over the clients. Each guest holding s ≤ n shares gets a case
+// share of the first s of the store's cases, one per client, through the store. The member
+// reads the middle case.
+func (p *inProcess) seedScaleOrg(ctx context.Context, n int, guests []scaleGuest) (scaleOrg, error) {
+	k := 1
+	for _, g := range guests {
+		if g.shares <= n {
+			k = max(k, g.shares)
+		}
+	}
+	name := fmt.Sprintf("Scale %d LLP", n)
+	orgID, first, err := p.newOrg(ctx, name)
 	if err != nil {
 		return scaleOrg{}, err
 	}
-	first, err := p.newCase(ctx, orgID, clientID, "Case 1")
-	if err != nil {
+	clients := make([]string, k)
+	clients[0] = first
+	if err := inParallel(ctx, k-1, seedWorkers, func(ctx context.Context, i int) error {
+		id, err := p.newClient(ctx, orgID, fmt.Sprintf("Client %d", i+2))
+		clients[i+1] = id
+		return err
+	}); err != nil {
 		return scaleOrg{}, err
 	}
-	ids := []string{first}
-	if n > 1 {
-		more, err := cloneCases(ctx, p.seedDB, first, n-1)
+	cases := make([]string, k)
+	if err := inParallel(ctx, k, seedWorkers, func(ctx context.Context, i int) error {
+		id, err := p.newCase(ctx, orgID, clients[i], fmt.Sprintf("Case %d", i+1))
+		cases[i] = id
+		return err
+	}); err != nil {
+		return scaleOrg{}, err
+	}
+	ids := cases
+	if n > k {
+		more, err := cloneCases(ctx, p.seedDB, cases[0], clients, n-k)
 		if err != nil {
 			return scaleOrg{}, err
 		}
 		ids = append(ids, more...)
 	}
-	return scaleOrg{cases: n, orgID: orgID, caseID: ids[len(ids)/2]}, nil
+	o := scaleOrg{cases: n, clients: k, orgID: orgID, caseID: ids[len(ids)/2]}
+	for _, g := range guests {
+		if g.shares > n {
+			continue
+		}
+		if err := p.addGuest(ctx, orgID, name, g.acc.user); err != nil {
+			return scaleOrg{}, err
+		}
+		if err := p.shareCases(ctx, orgID, g.acc.user, clients[:g.shares], cases[:g.shares]); err != nil {
+			return scaleOrg{}, err
+		}
+		o.guests = append(o.guests, orgGuest{shares: g.shares, acc: g.acc, caseID: cases[(g.shares-1)/2]})
+	}
+	return o, nil
 }
 
 // itemScanner is the part of the DynamoDB client seeding uses.
@@ -56,22 +108,17 @@ type itemScanner interface {
 }
 
 // cloneCases writes n copies of the case item the store wrote for templateID, each under a new
-// id: every string attribute that holds the template's id (keys, index keys, the id itself)
-// gets the new one. Copying what the store wrote keeps the benchmark free of the table's item
+// id, the i-th in clients[i % len(clients)] (clients[0] must be the template's client): see
+// cloneRequests. Copying what the store wrote keeps the benchmark free of the table's item
 // layout, and BatchWriteItem writes 25 items a call where the store's transaction writes one,
-// so 10,000 cases take seconds. The client's case count is left as it is: no measured request
-// reads it.
-func cloneCases(ctx context.Context, db itemScanner, templateID string, n int) ([]string, error) {
+// so 10,000 cases take seconds. The clients' case counts are left as they are: no measured
+// request reads them.
+func cloneCases(ctx context.Context, db itemScanner, templateID string, clients []string, n int) ([]string, error) {
 	template, err := findItem(ctx, db, templateID)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, n)
-	var requests []types.WriteRequest
-	for i := range ids {
-		ids[i] = ulid.Make().String()
-		requests = append(requests, types.WriteRequest{PutRequest: &types.PutRequest{Item: withID(template, templateID, ids[i])}})
-	}
+	ids, requests := cloneRequests(template, templateID, clients, n)
 	batches := make(chan []types.WriteRequest)
 	errs := make(chan error, seedWorkers)
 	var wg sync.WaitGroup
@@ -103,6 +150,24 @@ func cloneCases(ctx context.Context, db itemScanner, templateID string, n int) (
 		return nil, fmt.Errorf("seed %d cases: %w", n, err)
 	}
 	return ids, ctx.Err()
+}
+
+// cloneRequests makes n copies of a case item and the requests that write them: every string
+// attribute that holds the template's id (keys, index keys, the id itself) gets a new one,
+// and the i-th copy moves from the template's client, clients[0], to clients[i % len(clients)]
+// the same way.
+func cloneRequests(template map[string]types.AttributeValue, templateID string, clients []string, n int) ([]string, []types.WriteRequest) {
+	ids := make([]string, n)
+	requests := make([]types.WriteRequest, n)
+	for i := range ids {
+		ids[i] = ulid.Make().String()
+		item := withID(template, templateID, ids[i])
+		if c := clients[i%len(clients)]; c != clients[0] {
+			item = withID(item, clients[0], c)
+		}
+		requests[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+	}
+	return ids, requests
 }
 
 // collect drains a closed channel of errors.

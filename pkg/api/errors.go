@@ -18,7 +18,6 @@ var statusOf = map[string]int{
 	casescribe.EINVITATIONPENDING: http.StatusForbidden,
 	casescribe.ENOTMEMBER:         http.StatusForbidden,
 	casescribe.ENOTFOUND:          http.StatusNotFound,
-	casescribe.EMETHOD:            http.StatusMethodNotAllowed,
 	casescribe.ECONFLICT:          http.StatusConflict,
 	casescribe.EGONE:              http.StatusGone,
 	casescribe.ETOOLARGE:          http.StatusRequestEntityTooLarge,

@@ -23,7 +23,6 @@ const (
 	EUNAUTHENTICATED   = "unauthenticated"    // no token, or a token that does not verify
 	ETOOLARGE          = "too_large"          // a body over the limit
 	EGONE              = "gone"               // a retired feature (e.g. visibleClients sharing)
-	EMETHOD            = "method_not_allowed" // the path exists, the method does not
 	EMAILFAILED        = "email_failed"       // the email service refused or failed; nothing was lost
 )
 

@@ -20,33 +20,17 @@ import (
 // that hangs fails the benchmark instead of stalling it.
 const initTimeout = 15 * time.Second
 
-// lambdaEnv is the environment Lambda gives a provided.al2023 function, plus extra; nothing is
-// inherited from the benchmark's own environment.
+// lambdaEnv is the environment Lambda gives a function, with the emulators' region and
+// credentials, plus extra.
 func lambdaEnv(name, bin, runtimeAPI string, extra map[string]string) []string {
 	vars := map[string]string{
-		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
-		"_HANDLER":                        "bootstrap",
-		"AWS_REGION":                      localstack.Region,
-		"AWS_DEFAULT_REGION":              localstack.Region,
-		"AWS_ACCESS_KEY_ID":               localstack.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":           localstack.SecretAccessKey,
-		"AWS_LAMBDA_FUNCTION_NAME":        name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
-		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + name,
-		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(lambdastub.NewRequestID(), "-", ""),
-		"LAMBDA_TASK_ROOT":                filepath.Dir(bin),
-		"TZ":                              ":UTC",
-		"LANG":                            "en_US.UTF-8",
-		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
+		"AWS_REGION":            localstack.Region,
+		"AWS_DEFAULT_REGION":    localstack.Region,
+		"AWS_ACCESS_KEY_ID":     localstack.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": localstack.SecretAccessKey,
 	}
 	maps.Copy(vars, extra)
-	var env []string
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		env = append(env, k+"="+vars[k])
-	}
-	return env
+	return lambdastub.Env(name, bin, runtimeAPI, vars)
 }
 
 // coldStartOnce starts bin under a fresh Runtime API stub and returns the time from just

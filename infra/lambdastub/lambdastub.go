@@ -16,9 +16,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -333,4 +337,30 @@ func newTraceID() string {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("Root=1-%08x-%x;Parent=%x;Sampled=0", time.Now().Unix(), b[:12], b[12:])
+}
+
+// Env is the environment Lambda gives a provided.al2023 function named name whose bootstrap is
+// bin, talking to the Runtime API at runtimeAPI, plus extra (which wins): nothing is inherited
+// from the caller's own environment. The region and credentials Lambda also sets come in extra.
+func Env(name, bin, runtimeAPI string, extra map[string]string) []string {
+	vars := map[string]string{
+		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
+		"_HANDLER":                        "bootstrap",
+		"AWS_LAMBDA_FUNCTION_NAME":        name,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + name,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(NewRequestID(), "-", ""),
+		"LAMBDA_TASK_ROOT":                filepath.Dir(bin),
+		"TZ":                              ":UTC",
+		"LANG":                            "en_US.UTF-8",
+		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
+	}
+	maps.Copy(vars, extra)
+	env := make([]string, 0, len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		env = append(env, k+"="+vars[k])
+	}
+	return env
 }

@@ -634,30 +634,15 @@ func startFunction(t *testing.T, name, bin string, env map[string]string) *lambd
 	}
 	t.Cleanup(api.Close)
 	vars := map[string]string{
-		"AWS_LAMBDA_RUNTIME_API":          api.Addr(),
-		"_HANDLER":                        "bootstrap",
-		"AWS_REGION":                      localstack.Region,
-		"AWS_DEFAULT_REGION":              localstack.Region,
-		"AWS_ACCESS_KEY_ID":               localstack.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":           localstack.SecretAccessKey,
-		"AWS_LAMBDA_FUNCTION_NAME":        name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
-		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + name,
-		"AWS_LAMBDA_LOG_STREAM_NAME":      time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + strings.ReplaceAll(lambdastub.NewRequestID(), "-", ""),
-		"LAMBDA_TASK_ROOT":                filepath.Dir(bin),
-		"TZ":                              ":UTC",
-		"LANG":                            "en_US.UTF-8",
-		"PATH":                            "/usr/local/bin:/usr/bin:/bin",
+		"AWS_REGION":            localstack.Region,
+		"AWS_DEFAULT_REGION":    localstack.Region,
+		"AWS_ACCESS_KEY_ID":     localstack.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": localstack.SecretAccessKey,
 	}
 	maps.Copy(vars, env)
-
 	cmd := exec.Command(bin)
 	cmd.Dir = filepath.Dir(bin)
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		cmd.Env = append(cmd.Env, k+"="+vars[k])
-	}
+	cmd.Env = lambdastub.Env(name, bin, api.Addr(), vars)
 	f := &lambdaFunction{name: name, api: api, output: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = f.output, f.output
 	f.started = time.Now()

@@ -40,7 +40,7 @@ run: deps ## start the local stack and serve the API on 127.0.0.1:3000
 	$(GO) run ./infra/local
 
 test: deps lint ## the whole suite, emulator-backed tests included
-	CASESCRIBE_REQUIRE_EMULATORS=1 $(GO) test -count=1 ./...
+	CASESCRIBE_REQUIRE_EMULATORS=1 $(GO) test -count=1 -timeout 30m ./...
 
 lint: ## gofmt, go vet, staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

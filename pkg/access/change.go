@@ -125,6 +125,9 @@ func PlanShareChange(in PlanInput, change ShareChange) (Plan, error) {
 		p.Summary = fmt.Sprintf("%s will lose access to %s and gain access to %s.", in.GuestName, lost, in.Target.Name)
 
 	default: // configure the same case
+		if change.ViewID == sh.ViewID && sameSet(change.ChatIDs, sh.ChatIDs) {
+			return Plan{}, casescribe.Errorf(casescribe.EINVALID, "This share already has this view and these chats: nothing to change.")
+		}
 		p.Kind = ChangeConfigure
 		p.Result.ViewID, p.Result.ChatIDs = change.ViewID, change.ChatIDs
 		if sh.ViewID != "" && sh.ViewID != change.ViewID {
@@ -145,6 +148,19 @@ func PlanShareChange(in PlanInput, change ShareChange) (Plan, error) {
 		p.Summary += fmt.Sprintf(", with %s shared.", chats(len(change.ChatIDs)))
 	}
 	return p, nil
+}
+
+// sameSet reports whether a and b hold the same ids, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func appendNonEmpty(xs []string, x string) []string {

@@ -81,6 +81,7 @@ func TestPlanShareChange(t *testing.T) {
 		{"client scope naming a case", in(kneeShare, nil), ShareChange{Scope: casescribe.ScopeClient, CaseID: "knee"}},
 		{"case scope without a case", in(clientShare, nil), ShareChange{Scope: casescribe.ScopeCase}},
 		{"unknown scope", in(clientShare, nil), ShareChange{Scope: "org"}},
+		{"configure to the same view and chats", in(kneeShare, &knee), ShareChange{Scope: casescribe.ScopeCase, CaseID: "knee", ViewID: "v1", ChatIDs: []string{"c2", "c1"}}},
 	}
 	for _, tt := range refused {
 		if _, err := PlanShareChange(tt.in, tt.change); casescribe.ErrorCode(err) != casescribe.EINVALID {

@@ -325,9 +325,13 @@ func (s *Store) RemoveShare(ctx context.Context, sh casescribe.Share) error {
 
 // cascade returns the transaction items that delete shares along with what they hang off:
 // each share, its grant entry, and the counters not being deleted themselves (skipMember for a
-// member being removed, skipTarget for a case or client being deleted).
+// member being removed, skipTarget for a case or client being deleted). A transaction may touch
+// an item once, so the entries of one grant (one guest, one client) go in one update.
 func (s *Store) cascade(shares []casescribe.Share, skipMember, skipTarget bool) ([]types.TransactWriteItem, error) {
 	var out []types.TransactWriteItem
+	type grantKey struct{ guest, client string }
+	byGrant := map[grantKey][]casescribe.Share{}
+	var grantOrder []grantKey
 	for _, sh := range shares {
 		del, err := s.shareDelete(sh)
 		if err != nil {
@@ -348,13 +352,52 @@ func (s *Store) cascade(shares []casescribe.Share, skipMember, skipTarget bool) 
 			}
 			out = append(out, types.TransactWriteItem{Update: target})
 		}
-		grant, err := s.grantRemove(sh)
+		k := grantKey{sh.GuestID, sh.ClientID}
+		if _, seen := byGrant[k]; !seen {
+			grantOrder = append(grantOrder, k)
+		}
+		byGrant[k] = append(byGrant[k], sh)
+	}
+	for _, k := range grantOrder {
+		grant, err := s.grantRemoveAll(byGrant[k])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, types.TransactWriteItem{Update: grant})
 	}
 	return out, nil
+}
+
+// grantRemoveAll takes shares of one guest in one client out of their grant, in one update;
+// the grant must still hold each of them.
+func (s *Store) grantRemoveAll(shares []casescribe.Share) (*types.Update, error) {
+	if len(shares) == 1 {
+		return s.grantRemove(shares[0])
+	}
+	var upd expression.UpdateBuilder
+	var cond expression.ConditionBuilder
+	cases := 0
+	for i, sh := range shares {
+		var held expression.ConditionBuilder
+		if sh.Scope == casescribe.ScopeCase {
+			upd = upd.Remove(caseEntry(sh.CaseID))
+			held = holdsCase(sh)
+			cases++
+		} else {
+			upd = upd.Remove(expression.Name("clientShare"))
+			held = expression.Name("clientShare").Equal(expression.Value(sh.ID))
+		}
+		if i == 0 {
+			cond = held
+		} else {
+			cond = cond.And(held)
+		}
+	}
+	if cases > 0 {
+		upd = upd.Add(expression.Name("caseCount"), expression.Value(-cases))
+	}
+	sh := shares[0]
+	return s.grantUpdate(sh.OrgID, sh.GuestID, sh.ClientID, upd, cond)
 }
 
 // tooManyShares refuses a cascade that would not fit in one transaction, rather than deleting

@@ -184,11 +184,7 @@ func (s *Server) listClientCases(w http.ResponseWriter, r *http.Request, c cases
 }
 
 func (s *Server) createCase(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	var body nameBody
-	if err := decodeBody(w, r, &body); err != nil {
-		return err
-	}
-	name, err := validName("name", body.Name)
+	name, err := decodeName(w, r)
 	if err != nil {
 		return err
 	}
@@ -247,11 +243,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Ca
 }
 
 func (s *Server) updateCase(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	var body nameBody
-	if err := decodeBody(w, r, &body); err != nil {
-		return err
-	}
-	name, err := validName("name", body.Name)
+	name, err := decodeName(w, r)
 	if err != nil {
 		return err
 	}

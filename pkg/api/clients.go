@@ -58,6 +58,15 @@ type nameBody struct {
 	Name string `json:"name"`
 }
 
+// decodeName reads a body that is only a name, {"name": ...}, and validates the name.
+func decodeName(w http.ResponseWriter, r *http.Request) (string, error) {
+	var body nameBody
+	if err := decodeBody(w, r, &body); err != nil {
+		return "", err
+	}
+	return validName("name", body.Name)
+}
+
 // pathID returns a path parameter that must be an id. A malformed id is answered exactly like
 // an unknown one, so that the shape of an id tells nothing either.
 func pathID(r *http.Request, param, what string) (string, error) {
@@ -157,11 +166,7 @@ func (s *Server) listGuestClients(w http.ResponseWriter, r *http.Request, c case
 }
 
 func (s *Server) createClient(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	var body nameBody
-	if err := decodeBody(w, r, &body); err != nil {
-		return err
-	}
-	name, err := validName("name", body.Name)
+	name, err := decodeName(w, r)
 	if err != nil {
 		return err
 	}
@@ -245,11 +250,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 }
 
 func (s *Server) updateClient(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	var body nameBody
-	if err := decodeBody(w, r, &body); err != nil {
-		return err
-	}
-	name, err := validName("name", body.Name)
+	name, err := decodeName(w, r)
 	if err != nil {
 		return err
 	}

@@ -161,10 +161,12 @@ func cloneRequests(template map[string]types.AttributeValue, templateID string, 
 	requests := make([]types.WriteRequest, n)
 	for i := range ids {
 		ids[i] = ulid.Make().String()
-		item := withID(template, templateID, ids[i])
+		// The client first, then the new id: a random id may contain the client's id as text.
+		item := template
 		if c := clients[i%len(clients)]; c != clients[0] {
 			item = withID(item, clients[0], c)
 		}
+		item = withID(item, templateID, ids[i])
 		requests[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 	}
 	return ids, requests

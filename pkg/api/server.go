@@ -68,10 +68,22 @@ type Mailer interface {
 	Send(ctx context.Context, msg invitation.Message) error
 }
 
+// Files keeps the bytes of case documents (S3 in AWS). The API never carries the bytes: it
+// signs short-lived URLs, only after the caller's access has been checked.
+type Files interface {
+	// UploadURL signs a PUT of exactly size bytes of contentType to key.
+	UploadURL(ctx context.Context, key, contentType string, size int64) (casescribe.SignedURL, error)
+	// DownloadURL signs a GET of key, served as an attachment named fileName.
+	DownloadURL(ctx context.Context, key, fileName string) (casescribe.SignedURL, error)
+	// Delete removes the files at keys; keys already gone are no error.
+	Delete(ctx context.Context, keys ...string) error
+}
+
 // Server holds what every handler needs.
 type Server struct {
 	store      Store
 	mail       Mailer
+	files      Files
 	appBaseURL string
 	now        func() time.Time
 	newID      func() string
@@ -84,6 +96,12 @@ type Option func(*Server)
 // appBaseURL. Without it, creating or resending an invitation answers EMAILFAILED.
 func WithMailer(m Mailer, appBaseURL string) Option {
 	return func(s *Server) { s.mail, s.appBaseURL = m, appBaseURL }
+}
+
+// WithFiles makes the server keep document bytes in f. Without it, the document routes that
+// move or delete bytes answer an internal error.
+func WithFiles(f Files) Option {
+	return func(s *Server) { s.files = f }
 }
 
 // WithClock makes the server read the time from now (tests of expiry).

@@ -23,6 +23,7 @@ const (
 	nodeModulesDir   = "infra/node_modules"
 	cognitoScript    = "infra/node_modules/cognito-local/lib/bin/start.js"
 	sesScript        = "infra/node_modules/aws-ses-v2-local/dist/cli.js"
+	s3Script         = "infra/node_modules/s3rver/bin/s3rver.js"
 	dynamoDBDir      = "infra/dynamodb-local"
 	dynamoDBJar      = "infra/dynamodb-local/DynamoDBLocal.jar"
 	dynamoDBLibDir   = "infra/dynamodb-local/DynamoDBLocal_lib"
@@ -31,6 +32,7 @@ const (
 	dynamoDBName     = "DynamoDB Local"
 	cognitoLocalName = "cognito-local"
 	sesLocalName     = "aws-ses-v2-local"
+	s3rverName       = "s3rver"
 )
 
 // emulatorSpec describes how to run and probe one emulator.
@@ -38,15 +40,16 @@ type emulatorSpec struct {
 	name  string // human name used in errors
 	short string // log prefix and temp subdirectory
 	port  int    // requested port; 0 = pick one
-	// command returns the program, arguments and extra environment for port.
-	command func(port int) (prog string, args, env []string)
+	// command returns the program, arguments and extra environment for port;
+	// workDir is the emulator's own temporary directory (and working directory).
+	command func(port int, workDir string) (prog string, args, env []string)
 	// probe returns nil once the emulator at endpoint serves requests. It is
 	// called from one goroutine at a time.
 	probe func(ctx context.Context, endpoint string) error
 }
 
-// emulatorSpecs builds the specs for the three emulators, in the order
-// DynamoDB, Cognito, SES, and collects every missing prerequisite with a hint
+// emulatorSpecs builds the specs for the four emulators, in the order
+// DynamoDB, Cognito, SES, S3, and collects every missing prerequisite with a hint
 // on how to fix it.
 func emulatorSpecs(root string, opt Options) ([]emulatorSpec, []error) {
 	var problems []error
@@ -56,12 +59,12 @@ func emulatorSpecs(root string, opt Options) ([]emulatorSpec, []error) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		problems = append(problems, errors.New("node not found on PATH: install Node.js 20+ (cognito-local and aws-ses-v2-local need it)"))
+		problems = append(problems, errors.New("node not found on PATH: install Node.js 20+ (cognito-local, aws-ses-v2-local and s3rver need it)"))
 	}
 	if !exists(filepath.Join(root, nodeModulesDir)) {
 		problems = append(problems, fmt.Errorf("%s is missing under %s: %s", nodeModulesDir, root, makeDepsHint))
 	} else {
-		for _, script := range []string{cognitoScript, sesScript} {
+		for _, script := range []string{cognitoScript, sesScript, s3Script} {
 			if !exists(filepath.Join(root, script)) {
 				problems = append(problems, fmt.Errorf("%s is missing under %s (incomplete npm install): %s", script, root, makeDepsHint))
 			}
@@ -78,7 +81,7 @@ func emulatorSpecs(root string, opt Options) ([]emulatorSpec, []error) {
 			name:  dynamoDBName,
 			short: "dynamodb",
 			port:  opt.DynamoDBPort,
-			command: func(port int) (string, []string, []string) {
+			command: func(port int, _ string) (string, []string, []string) {
 				return java, []string{
 					"-Djava.library.path=" + filepath.Join(root, dynamoDBLibDir),
 					// C1-only JIT and the serial GC: the emulator's workload
@@ -96,7 +99,7 @@ func emulatorSpecs(root string, opt Options) ([]emulatorSpec, []error) {
 			name:  cognitoLocalName,
 			short: "cognito",
 			port:  opt.CognitoPort,
-			command: func(port int) (string, []string, []string) {
+			command: func(port int, _ string) (string, []string, []string) {
 				// HOST also sets the token issuer (http://HOST:PORT/<pool>),
 				// so it must match the endpoint clients use.
 				return node, []string{filepath.Join(root, cognitoScript)},
@@ -108,10 +111,32 @@ func emulatorSpecs(root string, opt Options) ([]emulatorSpec, []error) {
 			name:  sesLocalName,
 			short: "ses",
 			port:  opt.SESPort,
-			command: func(port int) (string, []string, []string) {
+			command: func(port int, _ string) (string, []string, []string) {
 				return node, []string{filepath.Join(root, sesScript), "--host", localhost, "--port", strconv.Itoa(port)}, nil
 			},
 			probe: probeSES,
+		},
+		{
+			name:  s3rverName,
+			short: "s3",
+			port:  opt.S3Port,
+			command: func(port int, workDir string) (string, []string, []string) {
+				return node, []string{filepath.Join(root, s3Script),
+					// Buckets and objects live in the emulator's own temp
+					// dir, so they go with the stack.
+					"--directory", workDir,
+					"--address", localhost, "--port", strconv.Itoa(port),
+					// Otherwise every request is logged, bucket and key
+					// included, which drowns the other emulators' output.
+					"--silent",
+					// Path-style addressing only: with virtual hosts on, a
+					// request to any host name but localhost (such as
+					// host.docker.internal under sam local) is taken to
+					// name a bucket.
+					"--no-vhost-buckets",
+				}, nil
+			},
+			probe: probeS3,
 		},
 	}
 	return specs, problems
@@ -184,6 +209,17 @@ func probeCognito(ctx context.Context, endpoint string) error {
 // probeSES succeeds once aws-ses-v2-local serves its store endpoint.
 func probeSES(ctx context.Context, endpoint string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/store", nil)
+	if err != nil {
+		return err
+	}
+	return doProbe(req)
+}
+
+// probeS3 succeeds once s3rver lists its buckets. The request is unsigned,
+// which s3rver serves (it treats it as anonymous), so the probe needs no
+// credentials.
+func probeS3(ctx context.Context, endpoint string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/", nil)
 	if err != nil {
 		return err
 	}

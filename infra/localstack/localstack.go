@@ -1,9 +1,9 @@
 // Package localstack runs the AWS emulators the backend needs — DynamoDB
-// Local, cognito-local and aws-ses-v2-local — as child processes, so the
-// whole product can be developed and tested on one machine without Docker or
-// an AWS account.
+// Local, cognito-local, aws-ses-v2-local and s3rver — as child processes, so
+// the whole product can be developed and tested on one machine without Docker
+// or an AWS account.
 //
-// Start launches all three in parallel, each in its own process group and,
+// Start launches all four in parallel, each in its own process group and,
 // on Linux, with a parent-death signal, so they never outlive the Go process
 // even if it crashes. Stack.Close stops them. ForTest (in testing.go) shares
 // one stack across a test binary.
@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 )
 
@@ -38,6 +39,14 @@ const (
 	Region          = "us-east-1"
 	AccessKeyID     = "local"
 	SecretAccessKey = "local"
+)
+
+// S3AccessKeyID and S3SecretAccessKey are the one key pair s3rver knows (its
+// README and lib/models/account.js): unlike the other emulators it refuses a
+// request signed with any other access key ID.
+const (
+	S3AccessKeyID     = "S3RVER"
+	S3SecretAccessKey = "S3RVER"
 )
 
 // readyTimeout bounds how long one emulator may take to answer after being
@@ -51,10 +60,10 @@ type Options struct {
 	// When empty, Start walks up from the working directory to the first
 	// directory containing go.mod.
 	Root string
-	// DynamoDBPort, CognitoPort and SESPort are the TCP ports the emulators
-	// listen on; 0 picks a free port. Fixed ports suit a dev server whose
-	// URLs should stay stable; tests should use 0 so runs never collide.
-	DynamoDBPort, CognitoPort, SESPort int
+	// DynamoDBPort, CognitoPort, SESPort and S3Port are the TCP ports the
+	// emulators listen on; 0 picks a free port. Fixed ports suit a dev server
+	// whose URLs should stay stable; tests should use 0 so runs never collide.
+	DynamoDBPort, CognitoPort, SESPort, S3Port int
 	// Log receives the emulators' output, each line prefixed with the
 	// emulator's name. nil discards it (the tail is still kept for errors).
 	Log io.Writer
@@ -71,6 +80,9 @@ type Stack struct {
 	// SESEndpoint is the aws-ses-v2-local URL; GET SESEndpoint+"/store" lists
 	// the emails sent so far as JSON.
 	SESEndpoint string
+	// S3Endpoint is the s3rver URL. It serves path-style requests only
+	// (S3Endpoint/<bucket>/<key>), signed with S3AccessKeyID.
+	S3Endpoint string
 
 	procs  []*process
 	tmpDir string
@@ -84,9 +96,11 @@ type Stack struct {
 	cog     *cognitoidentityprovider.Client
 	sesOnce sync.Once
 	ses     *ses.Client
+	s3Once  sync.Once
+	s3      *s3.Client
 }
 
-// Start checks prerequisites, launches the three emulators in parallel and
+// Start checks prerequisites, launches the four emulators in parallel and
 // returns once each answers requests. ctx bounds only the startup: the
 // emulators keep running until Close (or until this process exits). On error
 // nothing is left running.
@@ -159,6 +173,7 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	s.DynamoDBEndpoint = results[0].endpoint
 	s.CognitoEndpoint = results[1].endpoint
 	s.SESEndpoint = results[2].endpoint
+	s.S3Endpoint = results[3].endpoint
 	return s, nil
 }
 
@@ -234,6 +249,26 @@ func (s *Stack) SES() *ses.Client {
 		})
 	})
 	return s.ses
+}
+
+// S3 returns a client for s3rver: path-style, since s3rver is reached by
+// address and not by a bucket's host name, and signed with s3rver's own key
+// pair. The client is created once and shared; it is safe for concurrent use.
+func (s *Stack) S3() *s3.Client {
+	s.s3Once.Do(func() {
+		s.s3 = s3.NewFromConfig(s3Config(), func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(s.S3Endpoint)
+			o.UsePathStyle = true
+		})
+	})
+	return s.s3
+}
+
+// s3Config is awsConfig with the only credentials s3rver accepts.
+func s3Config() aws.Config {
+	cfg := awsConfig()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(S3AccessKeyID, S3SecretAccessKey, "")
+	return cfg
 }
 
 // findRoot walks up from the working directory to the first directory that

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 )
@@ -50,6 +52,7 @@ func TestStartPortInUse(t *testing.T) {
 		{name: "dynamodb", opt: Options{DynamoDBPort: port}, emulator: dynamoDBName},
 		{name: "cognito", opt: Options{CognitoPort: port}, emulator: cognitoLocalName},
 		{name: "ses", opt: Options{SESPort: port}, emulator: sesLocalName},
+		{name: "s3", opt: Options{S3Port: port}, emulator: s3rverName},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +114,7 @@ func TestStartSharedFromEnv(t *testing.T) {
 		name    string
 		env     map[string]string
 		wantDDB string
+		wantS3  string
 		wantErr string
 	}{
 		{
@@ -119,8 +123,10 @@ func TestStartSharedFromEnv(t *testing.T) {
 				EnvDynamoDBEndpoint: "http://127.0.0.1:8000/",
 				EnvCognitoEndpoint:  "http://127.0.0.1:9229",
 				EnvSESEndpoint:      "http://127.0.0.1:8005",
+				EnvS3Endpoint:       "http://127.0.0.1:4568/",
 			},
 			wantDDB: "http://127.0.0.1:8000",
+			wantS3:  "http://127.0.0.1:4568",
 		},
 		{
 			name: "partial",
@@ -128,8 +134,19 @@ func TestStartSharedFromEnv(t *testing.T) {
 				EnvDynamoDBEndpoint: "http://127.0.0.1:8000",
 				EnvCognitoEndpoint:  "",
 				EnvSESEndpoint:      "http://127.0.0.1:8005",
+				EnvS3Endpoint:       "http://127.0.0.1:4568",
 			},
 			wantErr: "missing " + EnvCognitoEndpoint,
+		},
+		{
+			name: "all but S3",
+			env: map[string]string{
+				EnvDynamoDBEndpoint: "http://127.0.0.1:8000",
+				EnvCognitoEndpoint:  "http://127.0.0.1:9229",
+				EnvSESEndpoint:      "http://127.0.0.1:8005",
+				EnvS3Endpoint:       "",
+			},
+			wantErr: "missing " + EnvS3Endpoint,
 		},
 	}
 	for _, tt := range tests {
@@ -149,6 +166,9 @@ func TestStartSharedFromEnv(t *testing.T) {
 			}
 			if got := s.DynamoDBEndpoint; got != tt.wantDDB {
 				t.Errorf("DynamoDBEndpoint = %q, want %q", got, tt.wantDDB)
+			}
+			if got := s.S3Endpoint; got != tt.wantS3 {
+				t.Errorf("S3Endpoint = %q, want %q", got, tt.wantS3)
 			}
 			if err := s.Close(); err != nil {
 				t.Errorf("Close() of an external stack = %v, want nil", err)
@@ -357,6 +377,37 @@ func TestSESSendEmail(t *testing.T) {
 	t.Errorf("email %s not found in /store (%d emails)", aws.ToString(out.MessageId), len(store.Emails))
 }
 
+func TestS3PutGet(t *testing.T) {
+	t.Parallel()
+	s := ForTest(t)
+	bucket := NewTestBucket(t)
+	ctx := t.Context()
+	const key, body = "org-1/case-1/doc-1", "%PDF-1.7 knee MRI report"
+	if _, err := s.S3().PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(bucket),
+		Key:         aws.String(key),
+		Body:        strings.NewReader(body),
+		ContentType: aws.String("application/pdf"),
+	}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	out, err := s.S3().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	defer out.Body.Close()
+	got, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("read object: %v", err)
+	}
+	if string(got) != body {
+		t.Errorf("object body = %q, want %q", got, body)
+	}
+	if got, want := aws.ToString(out.ContentType), "application/pdf"; got != want {
+		t.Errorf("object content type = %q, want %q", got, want)
+	}
+}
+
 // TestStartClose starts a private stack to check that Close really kills the
 // emulators and removes the temp dir, and that it is idempotent.
 func TestStartClose(t *testing.T) {
@@ -372,8 +423,8 @@ func TestStartClose(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Logf("Start took %s", time.Since(start).Round(time.Millisecond))
-	if len(s.procs) != 3 {
-		t.Fatalf("stack has %d processes, want 3", len(s.procs))
+	if len(s.procs) != 4 {
+		t.Fatalf("stack has %d processes, want 4", len(s.procs))
 	}
 	var pids []int
 	for _, p := range s.procs {
@@ -442,6 +493,7 @@ func TestStartEmulatorCrash(t *testing.T) {
 	files := map[string]string{
 		cognitoScript:             `console.error("cognito boom"); process.exit(3);`,
 		sesScript:                 `console.error("ses boom"); process.exit(4);`,
+		s3Script:                  `console.error("s3 boom"); process.exit(5);`,
 		dynamoDBJar:               "not a jar",
 		dynamoDBLibDir + "/.keep": "",
 	}
@@ -465,6 +517,8 @@ func TestStartEmulatorCrash(t *testing.T) {
 		"cognito boom",
 		"start " + sesLocalName + ": exited before it was ready (exit status 4)",
 		"ses boom",
+		"start " + s3rverName + ": exited before it was ready (exit status 5)",
+		"s3 boom",
 		"start " + dynamoDBName + ": exited before it was ready",
 		"Invalid or corrupt jarfile",
 	} {
@@ -524,8 +578,8 @@ func TestEmulatorsDieWithParent(t *testing.T) {
 		t.Fatalf("read helper output: %v (line %q)", err, line)
 	}
 	fields := strings.Fields(line)
-	if len(fields) != 5 || fields[0] != "READY" {
-		t.Fatalf("helper said %q, want READY <tmpdir> <3 pids>", line)
+	if len(fields) != 6 || fields[0] != "READY" {
+		t.Fatalf("helper said %q, want READY <tmpdir> <4 pids>", line)
 	}
 	// The helper cannot clean up after SIGKILL; do it for it.
 	t.Cleanup(func() { _ = os.RemoveAll(fields[1]) })

@@ -83,7 +83,7 @@ func launch(ctx context.Context, spec emulatorSpec, workDir string, logw io.Writ
 
 // spawn starts the emulator process without waiting for readiness.
 func spawn(spec emulatorSpec, port int, workDir string, logw io.Writer) (*process, error) {
-	prog, args, env := spec.command(port)
+	prog, args, env := spec.command(port, workDir)
 	cmd := exec.Command(prog, args...)
 	// Each emulator gets its own working directory: cognito-local keeps its
 	// database in ./.cognito, and DynamoDB Local may write helper files.
@@ -296,7 +296,7 @@ func (w *outputWriter) tail() string {
 	return s
 }
 
-// syncWriter serialises writes from the three emulators' output goroutines,
+// syncWriter serialises writes from the emulators' output goroutines,
 // since the caller's writer need not be safe for concurrent use.
 type syncWriter struct {
 	mu sync.Mutex

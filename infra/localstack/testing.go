@@ -18,17 +18,20 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 )
 
 // Environment variables understood by the test helpers.
 const (
-	// EnvDynamoDBEndpoint, EnvCognitoEndpoint and EnvSESEndpoint, when all
-	// three are set, make ForTest use already-running emulators (e.g. the dev
-	// server's) instead of starting its own.
+	// EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint and
+	// EnvS3Endpoint, when all four are set, make ForTest use already-running
+	// emulators (e.g. the dev server's) instead of starting its own.
 	EnvDynamoDBEndpoint = "CASESCRIBE_DYNAMODB_ENDPOINT"
 	EnvCognitoEndpoint  = "CASESCRIBE_COGNITO_ENDPOINT"
 	EnvSESEndpoint      = "CASESCRIBE_SES_ENDPOINT"
+	EnvS3Endpoint       = "CASESCRIBE_S3_ENDPOINT"
 	// EnvRequireEmulators set to "1" turns "emulators unavailable" from a
 	// skip into a test failure; CI sets it so a broken setup cannot pass as
 	// a run of skipped tests.
@@ -54,8 +57,8 @@ var shared struct {
 }
 
 // ForTest returns the test binary's shared emulator stack, starting it on
-// first use. Tests using it should create their own tables and user pools
-// (NewTestTable, NewTestUserPool) so they stay independent and may run in
+// first use. Tests using it should create their own tables, user pools and
+// buckets (NewTestTable, NewTestUserPool, NewTestBucket) so they stay independent and may run in
 // parallel. If the emulators cannot be started the test is skipped, or fails
 // when CASESCRIBE_REQUIRE_EMULATORS=1. Call StopTestStack from TestMain.
 func ForTest(tb testing.TB) *Stack {
@@ -80,13 +83,11 @@ func ForTest(tb testing.TB) *Stack {
 
 // startShared connects to external emulators or starts a stack.
 func startShared() (*Stack, error) {
-	endpoints := map[string]string{
-		EnvDynamoDBEndpoint: os.Getenv(EnvDynamoDBEndpoint),
-		EnvCognitoEndpoint:  os.Getenv(EnvCognitoEndpoint),
-		EnvSESEndpoint:      os.Getenv(EnvSESEndpoint),
-	}
+	keys := []string{EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint, EnvS3Endpoint}
+	endpoints := map[string]string{}
 	var missing []string
-	for _, k := range []string{EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint} {
+	for _, k := range keys {
+		endpoints[k] = strings.TrimRight(os.Getenv(k), "/")
 		if endpoints[k] == "" {
 			missing = append(missing, k)
 		}
@@ -94,15 +95,18 @@ func startShared() (*Stack, error) {
 	switch len(missing) {
 	case 0:
 		return &Stack{
-			DynamoDBEndpoint: strings.TrimRight(endpoints[EnvDynamoDBEndpoint], "/"),
-			CognitoEndpoint:  strings.TrimRight(endpoints[EnvCognitoEndpoint], "/"),
-			SESEndpoint:      strings.TrimRight(endpoints[EnvSESEndpoint], "/"),
+			DynamoDBEndpoint: endpoints[EnvDynamoDBEndpoint],
+			CognitoEndpoint:  endpoints[EnvCognitoEndpoint],
+			SESEndpoint:      endpoints[EnvSESEndpoint],
+			S3Endpoint:       endpoints[EnvS3Endpoint],
 		}, nil
-	case 1, 2:
+	case len(keys):
+		// None set: start a stack of our own, below.
+	default:
 		// A partial set is almost certainly a mistake; silently starting
 		// fresh emulators would hide it.
-		return nil, fmt.Errorf("set all of %s, %s and %s or none; missing %s",
-			EnvDynamoDBEndpoint, EnvCognitoEndpoint, EnvSESEndpoint, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("set all of %s or none; missing %s",
+			strings.Join(keys, ", "), strings.Join(missing, ", "))
 	}
 
 	var log io.Writer
@@ -182,6 +186,60 @@ func NewTestUserPool(tb testing.TB) (poolID, clientID string) {
 		}
 	})
 	return poolID, clientID
+}
+
+// NewTestBucket creates a bucket with a random name ("b-" + 12 hex digits) in
+// the shared stack's s3rver, and empties and deletes it when the test ends. It
+// returns the bucket name.
+func NewTestBucket(tb testing.TB) string {
+	tb.Helper()
+	s := ForTest(tb)
+	name := "b-" + randomHex(tb, 6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.S3().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		tb.Fatalf("new test bucket: %v", err)
+	}
+	tb.Cleanup(func() {
+		// tb.Context is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := deleteBucket(ctx, s.S3(), name); err != nil {
+			tb.Errorf("delete test bucket %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// deleteBucket deletes every object of bucket, then the bucket: S3 refuses
+// to delete a bucket that still holds objects.
+func deleteBucket(ctx context.Context, client *s3.Client, bucket string) error {
+	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		var objects []s3types.ObjectIdentifier
+		for _, o := range page.Contents {
+			objects = append(objects, s3types.ObjectIdentifier{Key: o.Key})
+		}
+		if _, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(bucket),
+			Delete: &s3types.Delete{Objects: objects, Quiet: aws.Bool(true)},
+		}); err != nil {
+			return err
+		}
+	}
+	_, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	var notFound *s3types.NoSuchBucket
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	return err
 }
 
 // randomHex returns 2n random hex digits.

@@ -408,6 +408,55 @@ func TestS3PutGet(t *testing.T) {
 	}
 }
 
+// The documents bucket answers the web app's preflights as template.yaml says: PUT and GET
+// with a Content-Type, from the app's origin only.
+func TestDocumentsBucketCORS(t *testing.T) {
+	t.Parallel()
+	s := ForTest(t)
+	bucket := "d-" + randomHex(t, 6)
+	const app = "http://localhost:5173"
+	if err := CreateDocumentsBucket(t.Context(), s.S3(), "", bucket, app); err != nil {
+		t.Fatalf("CreateDocumentsBucket: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := deleteBucket(ctx, s.S3(), bucket); err != nil {
+			t.Errorf("delete bucket %s: %v", bucket, err)
+		}
+	})
+	tests := []struct {
+		origin, method string
+		wantOK         bool
+	}{
+		{app, http.MethodPut, true},
+		{app, http.MethodGet, true},
+		{app, http.MethodDelete, false},
+		{"https://evil.example", http.MethodPut, false},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodOptions, s.S3Endpoint+"/"+bucket+"/org/case/doc", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", tt.method)
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("preflight: %v", err)
+		}
+		resp.Body.Close()
+		allowed := resp.StatusCode == http.StatusOK &&
+			strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), tt.method) &&
+			strings.EqualFold(resp.Header.Get("Access-Control-Allow-Headers"), "content-type")
+		if allowed != tt.wantOK {
+			t.Errorf("preflight %s from %s: status %d, headers %v; allowed = %v, want %v",
+				tt.method, tt.origin, resp.StatusCode, resp.Header, allowed, tt.wantOK)
+		}
+	}
+}
+
 // TestStartClose starts a private stack to check that Close really kills the
 // emulators and removes the temp dir, and that it is idempotent.
 func TestStartClose(t *testing.T) {

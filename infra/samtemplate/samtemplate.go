@@ -1,7 +1,8 @@
 // Package samtemplate reads the parts of the project's AWS SAM template
 // (template.yaml) that local tooling needs: the DynamoDB table definition, so
-// emulated tables match production exactly, and the Lambda functions with
-// their HTTP API routes, so a local dev server can mount the same handlers.
+// emulated tables match production exactly, the Lambda functions with their
+// HTTP API routes, so a local dev server can mount the same handlers, and a
+// bucket's CORS rules, so a local bucket answers browsers as the real one does.
 //
 // It is deliberately a small, hand-written reader on top of gopkg.in/yaml.v3
 // rather than a full CloudFormation model: only the properties listed in the

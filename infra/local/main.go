@@ -1,8 +1,8 @@
-// Command local runs the whole backend on one machine: it starts DynamoDB Local, cognito-local
-// and aws-ses-v2-local, creates the table from template.yaml and a Cognito user pool, seeds
-// demo firms and logins, serves the API (the same handlers and authorizer code as the Lambda
-// functions) on 127.0.0.1:3000, and writes .local/stack.json for any client. Ctrl-C stops
-// everything it started. `make run` runs it.
+// Command local runs the whole backend on one machine: it starts DynamoDB Local, cognito-local,
+// aws-ses-v2-local and s3rver, creates the table from template.yaml, a Cognito user pool and
+// the documents bucket, seeds demo firms and logins, serves the API (the same handlers and
+// authorizer code as the Lambda functions) on 127.0.0.1:3000, and writes .local/stack.json for
+// any client. Ctrl-C stops everything it started. `make run` runs it.
 package main
 
 import (
@@ -34,6 +34,9 @@ const tableName = "casescribe"
 // mailFrom is the sender of the local stack's emails.
 const mailFrom = "no-reply@casescribe.local"
 
+// documentsBucket is the local bucket of document bytes; tests use random names of their own.
+const documentsBucket = "casescribe-documents-local"
+
 // stackFile is what .local/stack.json holds (DESIGN §7).
 type stackFile struct {
 	APIURL           string     `json:"apiUrl"`
@@ -43,7 +46,9 @@ type stackFile struct {
 	UserPoolID       string     `json:"userPoolId"`
 	UserPoolClientID string     `json:"userPoolClientId"`
 	SESEndpoint      string     `json:"sesEndpoint"`
+	S3Endpoint       string     `json:"s3Endpoint"`
 	TableName        string     `json:"tableName"`
+	DocumentsBucket  string     `json:"documentsBucket"`
 	Region           string     `json:"region"`
 	Accounts         []*account `json:"accounts"`
 	Organizations    []*demoOrg `json:"organizations"`
@@ -61,6 +66,7 @@ func run() error {
 	ddbPort := flag.Int("dynamodb-port", 8000, "DynamoDB Local port")
 	cognitoPort := flag.Int("cognito-port", 9229, "cognito-local port")
 	sesPort := flag.Int("ses-port", 8005, "aws-ses-v2-local port")
+	s3Port := flag.Int("s3-port", 4568, "s3rver port")
 	appBaseURL := flag.String("app-base-url", "http://localhost:5173", "the web app, whose pages invitation emails link to")
 	stateDir := flag.String("state-dir", ".local", "where stack.json, sam-env.json and the emulator log go")
 	flag.Parse()
@@ -85,17 +91,20 @@ func run() error {
 	}
 	defer emulatorLog.Close()
 
-	fmt.Println("Starting DynamoDB Local, cognito-local and aws-ses-v2-local…")
+	fmt.Println("Starting DynamoDB Local, cognito-local, aws-ses-v2-local and s3rver…")
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	stack, err := localstack.Start(startCtx, localstack.Options{
-		DynamoDBPort: *ddbPort, CognitoPort: *cognitoPort, SESPort: *sesPort, Log: emulatorLog})
+		DynamoDBPort: *ddbPort, CognitoPort: *cognitoPort, SESPort: *sesPort, S3Port: *s3Port, Log: emulatorLog})
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
 
 	if err := localstack.CreateTable(startCtx, stack.DynamoDB(), "", tableName); err != nil {
+		return err
+	}
+	if err := localstack.CreateDocumentsBucket(startCtx, stack.S3(), "", documentsBucket, *appBaseURL); err != nil {
 		return err
 	}
 	poolID, clientID, err := localstack.CreateUserPool(startCtx, stack.Cognito(), "casescribe-local")
@@ -130,8 +139,8 @@ func run() error {
 
 	apiURL := "http://" + ln.Addr().String()
 	sf := stackFile{APIURL: apiURL, AppBaseURL: *appBaseURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,
-		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, TableName: tableName,
-		Region: localstack.Region, Accounts: d.Accounts, Organizations: d.Organizations}
+		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, S3Endpoint: stack.S3Endpoint,
+		TableName: tableName, DocumentsBucket: documentsBucket, Region: localstack.Region, Accounts: d.Accounts, Organizations: d.Organizations}
 	if err := writeJSONFile(filepath.Join(localDir, "stack.json"), sf); err != nil {
 		return err
 	}
@@ -158,7 +167,10 @@ func run() error {
 
 // samEnv is the --env-vars file of `sam local start-api` and `sam local invoke`: it points
 // every function at this stack. Functions run in containers there, which reach this machine
-// as host.docker.internal, while tokens keep naming the issuer cognito-local gave them.
+// as host.docker.internal, while tokens keep naming the issuer cognito-local gave them. One
+// key pair serves every emulator: s3rver's, since s3rver knows no other and the rest take any.
+// Signed URLs carry the host the function sees, and their signatures cover it: a browser using
+// them must resolve host.docker.internal to this machine too.
 func samEnv(sf stackFile) map[string]map[string]string {
 	host := func(u string) string { return strings.Replace(u, "127.0.0.1", "host.docker.internal", 1) }
 	return map[string]map[string]string{"Parameters": {
@@ -168,9 +180,11 @@ func samEnv(sf stackFile) map[string]map[string]string {
 		"COGNITO_ISSUER":        sf.CognitoEndpoint + "/" + sf.UserPoolID,
 		"COGNITO_JWKS_URL":      host(sf.CognitoEndpoint) + "/" + sf.UserPoolID + "/.well-known/jwks.json",
 		"DYNAMODB_ENDPOINT":     host(sf.DynamoDBEndpoint),
-		"AWS_ACCESS_KEY_ID":     localstack.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": localstack.SecretAccessKey,
+		"AWS_ACCESS_KEY_ID":     localstack.S3AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": localstack.S3SecretAccessKey,
 		"SES_ENDPOINT":          host(sf.SESEndpoint),
+		"S3_ENDPOINT":           host(sf.S3Endpoint),
+		"DOCUMENTS_BUCKET":      sf.DocumentsBucket,
 		"MAIL_FROM":             mailFrom,
 		"APP_BASE_URL":          sf.AppBaseURL,
 	}}
@@ -200,6 +214,7 @@ CaseScribe API:   %s   (OpenAPI: %s/openapi.json)
 DynamoDB Local:   %s   table %s
 cognito-local:    %s   pool %s, app client %s
 aws-ses-v2-local: %s   (sent mail: %s/)
+s3rver:           %s   bucket %s
 Everything above: .local/stack.json. Emulator output: .local/emulators.log
 For sam local: --env-vars .local/sam-env.json
 
@@ -215,6 +230,6 @@ Sign in as the seeded admin (%s, password %s) and call the API:
 A pending invitation for %s waits in the inbox; README.md shows how to accept it.
 Ctrl-C stops everything.
 `, sf.APIURL, sf.APIURL, sf.DynamoDBEndpoint, sf.TableName, sf.CognitoEndpoint, sf.UserPoolID, sf.UserPoolClientID,
-		sf.SESEndpoint, sf.SESEndpoint, admin.Email, admin.Password, sf.CognitoEndpoint, sf.UserPoolClientID,
+		sf.SESEndpoint, sf.SESEndpoint, sf.S3Endpoint, sf.DocumentsBucket, admin.Email, admin.Password, sf.CognitoEndpoint, sf.UserPoolClientID,
 		admin.Email, admin.Password, sf.APIURL, sf.APIURL, sf.Organizations[0].ID, pendingInvitee)
 }

@@ -69,7 +69,7 @@ func TestMakeRun(t *testing.T) {
 	bin := buildLocal(t)
 	state := t.TempDir()
 	var output bytes.Buffer
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-dynamodb-port", "0", "-cognito-port", "0", "-ses-port", "0", "-state-dir", state)
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-dynamodb-port", "0", "-cognito-port", "0", "-ses-port", "0", "-s3-port", "0", "-state-dir", state)
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -237,6 +237,23 @@ func TestMakeRun(t *testing.T) {
 		t.Errorf("sam-env.json: %v %s", err, raw)
 	}
 
+	// The documents bucket exists, and lets the web app upload from the browser.
+	preflight, err := http.NewRequest(http.MethodOptions, sf.S3Endpoint+"/"+sf.DocumentsBucket+"/org/case/doc", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preflight.Header.Set("Origin", sf.AppBaseURL)
+	preflight.Header.Set("Access-Control-Request-Method", http.MethodPut)
+	preflight.Header.Set("Access-Control-Request-Headers", "content-type")
+	if res, err := http.DefaultClient.Do(preflight); err != nil {
+		t.Errorf("preflight of an upload to %s: %v", sf.DocumentsBucket, err)
+	} else {
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "PUT") {
+			t.Errorf("preflight of an upload to bucket %q: status %d, headers %v", sf.DocumentsBucket, res.StatusCode, res.Header)
+		}
+	}
+
 	// Ctrl-C stops the API and every emulator.
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -249,7 +266,7 @@ func TestMakeRun(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("still running 30 s after Ctrl-C")
 	}
-	for _, u := range []string{sf.APIURL, sf.DynamoDBEndpoint, sf.CognitoEndpoint, sf.SESEndpoint} {
+	for _, u := range []string{sf.APIURL, sf.DynamoDBEndpoint, sf.CognitoEndpoint, sf.SESEndpoint, sf.S3Endpoint} {
 		addr := strings.TrimPrefix(u, "http://")
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()

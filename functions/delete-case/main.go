@@ -6,10 +6,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/casescribe/sharing/pkg/awslambda"
+	"github.com/casescribe/sharing/pkg/s3files"
 )
 
 func main() {
-	h, err := awslambda.Route("deleteCase")
+	h, err := awslambda.Route("deleteCase", awslambda.Documents(s3files.FromConfig))
 	if err != nil {
 		log.Fatalf("delete-case: %v", err)
 	}

@@ -391,6 +391,10 @@ func (e *environment) functionEnv() map[string]string {
 		"USER_POOL_CLIENT_ID": e.clientID,
 		"COGNITO_ISSUER":      e.stack.CognitoIssuer(e.poolID),
 		"DYNAMODB_ENDPOINT":   e.stack.DynamoDBEndpoint,
+		// The functions that keep document files need their bucket; nothing is fetched from it
+		// at init.
+		"DOCUMENTS_BUCKET": "casescribe-bench-documents",
+		"S3_ENDPOINT":      e.stack.S3Endpoint,
 	}
 }
 

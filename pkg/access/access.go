@@ -47,6 +47,31 @@ const (
 	ReadShare   Action = "share.read"
 	RemoveShare Action = "share.remove"
 	ChangeShare Action = "share.change" // preview and apply a change of scope, case, view or chats
+
+	ListFacts     Action = "fact.list"
+	ReadFact      Action = "fact.read"
+	ExportFacts   Action = "fact.export"
+	CreateFact    Action = "fact.create"
+	UpdateFact    Action = "fact.update"
+	DeleteFact    Action = "fact.delete"
+	TagFact       Action = "fact.tag"
+	BulkEditFacts Action = "fact.bulkEdit"
+
+	ListComments  Action = "comment.list"
+	CreateComment Action = "comment.create"
+
+	ListViews  Action = "view.list"
+	CreateView Action = "view.create"
+	UpdateView Action = "view.update"
+	DeleteView Action = "view.delete"
+
+	ListDocuments  Action = "document.list"
+	ReadDocument   Action = "document.read" // metadata and a download URL
+	UploadDocument Action = "document.upload"
+	DeleteDocument Action = "document.delete"
+
+	ReadSummary Action = "summary.read"
+	EditSummary Action = "summary.edit"
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -106,6 +131,33 @@ var rules = map[Action]rule{
 	ReadShare:   {NeedOrganization, staff, "see or manage sharing"},
 	RemoveShare: {NeedOrganization, staff, "remove access"},
 	ChangeShare: {NeedOrganization, staff, "change sharing"},
+
+	// Guests review facts and documents, comment and export within their scope; the scope
+	// itself is decided per record by ContentScope.
+	ListFacts:     {NeedOrganization, all, "list facts"},
+	ReadFact:      {NeedOrganization, all, "read facts"},
+	ExportFacts:   {NeedOrganization, all, "export facts"},
+	CreateFact:    {NeedOrganization, staff, "create facts"},
+	UpdateFact:    {NeedOrganization, staff, "edit facts"},
+	DeleteFact:    {NeedOrganization, staff, "delete facts"},
+	TagFact:       {NeedOrganization, staff, "add or remove tags"},
+	BulkEditFacts: {NeedOrganization, staff, "use bulk edit"},
+
+	ListComments:  {NeedOrganization, all, "read comments"},
+	CreateComment: {NeedOrganization, all, "comment on facts"},
+
+	ListViews:  {NeedOrganization, all, "list saved views"},
+	CreateView: {NeedOrganization, staff, "create saved views"},
+	UpdateView: {NeedOrganization, staff, "edit saved views"},
+	DeleteView: {NeedOrganization, staff, "delete saved views"},
+
+	ListDocuments:  {NeedOrganization, all, "list documents"},
+	ReadDocument:   {NeedOrganization, all, "read documents"},
+	UploadDocument: {NeedOrganization, staff, "upload documents"},
+	DeleteDocument: {NeedOrganization, staff, "delete documents"},
+
+	ReadSummary: {NeedOrganization, all, "read the case summary"},
+	EditSummary: {NeedOrganization, staff, "edit the case summary"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

@@ -18,6 +18,7 @@ import (
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/s3files"
 	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
@@ -43,6 +44,8 @@ type env struct {
 	clientID string
 	poolID   string
 	stack    *localstack.Stack
+	files    *s3files.Files
+	bucket   string
 	oas      validator.Validator
 	users    map[string]user
 }
@@ -70,7 +73,8 @@ func setup(t *testing.T) *env {
 		t.Fatalf("OpenAPI document: %v", errs)
 	}
 	e := &env{store: st, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{},
-		authn: auth.NewAuthorizer(verifier, st)}
+		authn: auth.NewAuthorizer(verifier, st), bucket: localstack.NewTestBucket(t)}
+	e.files = s3files.New(stack.S3(), e.bucket, 0)
 	e.srv = e.server(t, sesmail.New(stack.SES(), "no-reply@casescribe.test"))
 	for _, name := range []string{"alice", "bob", "carol", "dave"} {
 		email := name + "@example.com"
@@ -91,7 +95,7 @@ func setup(t *testing.T) *env {
 func (e *env) server(t *testing.T, m api.Mailer) *httptest.Server {
 	t.Helper()
 	clock := func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
-	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock)).Local(e.authn, nil))
+	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock), api.WithFiles(e.files)).Local(e.authn, nil))
 	t.Cleanup(srv.Close)
 	return srv
 }

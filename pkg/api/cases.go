@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,8 +27,9 @@ type caseJSON struct {
 }
 
 type caseAccessJSON struct {
-	Scope  casescribe.ShareScope `json:"scope"`
-	ViewID *string               `json:"viewId"`
+	Scope    casescribe.ShareScope `json:"scope"`
+	ViewID   *string               `json:"viewId"`
+	ViewName *string               `json:"viewName"`
 }
 
 func newCaseJSON(k casescribe.Case, clientName string) caseJSON {
@@ -201,14 +203,24 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request, c casescribe
 	return nil
 }
 
-// getCase reads the case, then its client and, for a guest, the grant of that client, at the
-// same time: two round trips, the access check included.
+// getCase reads the case (and for a guest its saved views, to name the one the guest may be
+// limited to), then its client and, for a guest, the grant of that client, at the same time:
+// two round trips, the access check included.
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
 	id, err := pathID(r, "caseId", "Case")
 	if err != nil {
 		return err
 	}
+	var (
+		views    []casescribe.SavedView
+		errViews error
+		wgViews  sync.WaitGroup
+	)
+	if c.Role == casescribe.RoleGuest {
+		wgViews.Go(func() { views, errViews = s.store.CaseViews(r.Context(), c.OrgID, id) })
+	}
 	k, err := s.store.GetCase(r.Context(), c.OrgID, id)
+	wgViews.Wait()
 	if err != nil {
 		return err
 	}
@@ -227,12 +239,18 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Ca
 	if !access.SeesCase(c, k, grants) {
 		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
 	}
+	if errViews != nil {
+		return errViews
+	}
 	out := newCaseJSON(k, client.Name)
 	if c.Role == casescribe.RoleGuest {
 		scope, viewID, _ := access.CaseAccess(k, grants)
 		out.Access = &caseAccessJSON{Scope: scope}
 		if viewID != "" {
 			out.Access.ViewID = &viewID
+			if v := viewByID(views, viewID); v != nil {
+				out.Access.ViewName = &v.Name
+			}
 		}
 	} else {
 		n := k.ShareCount + client.ShareCount
@@ -277,6 +295,12 @@ func (s *Server) deleteCase(w http.ResponseWriter, r *http.Request, c casescribe
 	if err := s.store.DeleteCase(r.Context(), c.OrgID, k.ClientID, k.ID); err != nil {
 		return err
 	}
+	// The case is gone, and with it every way to its content; what remains is cleanup.
+	keys, err := s.store.PurgeCase(r.Context(), c.OrgID, k.ID)
+	if err != nil {
+		slog.ErrorContext(r.Context(), "case content left after delete", "case", k.ID, "error", err.Error())
+	}
+	s.deleteFiles(r.Context(), keys...)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -85,7 +85,7 @@ func TestPageParams(t *testing.T) {
 }
 
 func TestEveryErrorCodeHasAStatus(t *testing.T) {
-	for _, code := range []string{casescribe.ECONFLICT, casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED,
+	for _, code := range []string{casescribe.ECONFLICT, casescribe.EFORBIDDEN, casescribe.EGUESTRESTRICTED, casescribe.EVIEWLOCKED,
 		casescribe.EINVITATIONPENDING, casescribe.ENOTMEMBER, casescribe.EORGREQUIRED, casescribe.EINTERNAL,
 		casescribe.EINVALID, casescribe.ENOTFOUND, casescribe.EUNAUTHENTICATED, casescribe.ETOOLARGE,
 		casescribe.EGONE, casescribe.EMAILFAILED} {

@@ -15,6 +15,7 @@ var statusOf = map[string]int{
 	casescribe.EUNAUTHENTICATED:   http.StatusUnauthorized,
 	casescribe.EFORBIDDEN:         http.StatusForbidden,
 	casescribe.EGUESTRESTRICTED:   http.StatusForbidden,
+	casescribe.EVIEWLOCKED:        http.StatusForbidden,
 	casescribe.EINVITATIONPENDING: http.StatusForbidden,
 	casescribe.ENOTMEMBER:         http.StatusForbidden,
 	casescribe.ENOTFOUND:          http.StatusNotFound,

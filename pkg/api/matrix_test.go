@@ -26,6 +26,15 @@ var matrixBodies = map[string]string{
 	"createShare":        `{"guestId":"matrix-guest","scope":"case"}`,
 	"previewShareChange": `{"scope":"client"}`,
 	"updateShare":        `{"scope":"client","version":1}`,
+	"createFact":         `{"text":"Matrix fact"}`,
+	"updateFact":         `{"text":"Matrix fact"}`,
+	"addFactTag":         `{"tag":"matrix"}`,
+	"bulkEditFacts":      `{"factIds":["01ARZ3NDEKTSV4RRFFQ69G5FAV"],"keyFact":true}`,
+	"createComment":      `{"text":"Matrix comment"}`,
+	"createView":         `{"name":"Matrix view"}`,
+	"updateView":         `{"name":"Matrix view"}`,
+	"createDocument":     `{"name":"matrix.pdf","contentType":"application/pdf","size":10}`,
+	"putSummary":         `{"text":"Matrix summary"}`,
 }
 
 // matrixUnknownTarget names routes whose target comes from the body or the query rather than

@@ -179,6 +179,8 @@ type mClient struct {
 
 type mCase struct {
 	id, client string
+	// view is the case's one saved view, which shares may be limited to.
+	view string
 }
 
 type mShare struct {
@@ -478,9 +480,10 @@ func (w *modelWorld) actor() (name, token string) {
 
 func newULID() string { return ulid.Make().String() }
 
-func (w *modelWorld) randomView() string {
+// randomView is, one time in three, the saved view of the case a share is limited to.
+func (w *modelWorld) randomView(caseID string) string {
 	if w.rng.IntN(3) == 0 {
-		return newULID()
+		return w.cases[caseID].view
 	}
 	return ""
 }
@@ -652,7 +655,7 @@ func (w *modelWorld) addShare() string {
 	}
 	variant := body.Scope
 	if body.Scope == "case" {
-		body.ViewID, body.ChatIDs = w.randomView(), w.randomChats()
+		body.ViewID, body.ChatIDs = w.randomView(k.id), w.randomChats()
 	} else if w.rng.IntN(20) == 0 {
 		body.ViewID, variant = newULID(), "client-with-view"
 	}
@@ -867,7 +870,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 	switch p.variant {
 	case "narrow":
 		target := c.cases[w.rng.IntN(len(c.cases))]
-		p.body = changeBody{Scope: "case", CaseID: target, ViewID: w.randomView(), ChatIDs: w.randomChats()}
+		p.body = changeBody{Scope: "case", CaseID: target, ViewID: w.randomView(target), ChatIDs: w.randomChats()}
 		p.kind = "narrow"
 		for _, id := range c.cases {
 			if id != target {
@@ -908,7 +911,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 		} else {
 			target = otherCases[w.rng.IntN(len(otherCases))]
 		}
-		p.body = changeBody{Scope: "case", CaseID: target.id, ViewID: w.randomView(), ChatIDs: w.randomChats()}
+		p.body = changeBody{Scope: "case", CaseID: target.id, ViewID: w.randomView(target.id), ChatIDs: w.randomChats()}
 		p.kind = "move"
 		p.lost, p.gained = []string{s.caseID}, []string{target.id}
 		if s.view != "" {
@@ -920,7 +923,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 		}
 		p.after.client, p.after.caseID, p.after.view, p.after.chats = target.client, target.id, p.body.ViewID, p.body.ChatIDs
 	case "configure":
-		view := []string{"", s.view, newULID()}[w.rng.IntN(3)]
+		view := []string{"", s.view, w.cases[s.caseID].view}[w.rng.IntN(3)]
 		var chats []string
 		for _, id := range s.chats {
 			if w.rng.IntN(2) == 0 {
@@ -933,7 +936,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 		if view == s.view && slices.Equal(chats, s.chats) {
 			// Always a change: whether the same settings again are one is not the model's call.
 			if view == "" {
-				view = newULID()
+				view = w.cases[s.caseID].view
 			} else {
 				view = ""
 			}
@@ -999,6 +1002,11 @@ func (w *modelWorld) createCase(c *mClient) string {
 	if r.str("clientId") != c.id {
 		return "the new case's clientId: " + r.raw
 	}
+	v := w.send(token, w.org, "POST", "/cases/"+k.id+"/views", `{"name":"Key facts","filter":{"keyOnly":true}}`)
+	if msg := expect("POST /cases/{id}/views", v, 201, ""); msg != "" {
+		return msg
+	}
+	k.view = v.str("id")
 	w.cases[k.id] = k
 	c.cases = append(c.cases, k.id)
 	w.op += " → case " + w.label(k.id, "K")

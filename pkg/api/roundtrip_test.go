@@ -22,6 +22,7 @@ import (
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
 	"github.com/casescribe/sharing/pkg/roundtrip"
+	"github.com/casescribe/sharing/pkg/s3files"
 	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 )
@@ -43,6 +44,10 @@ type budgetFixture struct {
 	emptyCase bool
 	// read marks a POST that writes nothing (a preview): it is held to the read budget.
 	read bool
+	// purge marks a delete whose one transaction ends all access at once, and whose content
+	// (nothing can reach it any more) is then removed in batches: BatchWriteItem calls, as
+	// many as the content needs, besides the one transaction.
+	purge bool
 }
 
 // budgetFixtures holds a fixture for every route of the route table. A route without one
@@ -60,7 +65,7 @@ var budgetFixtures = map[string]budgetFixture{
 	"listCases":          {status: http.StatusOK},
 	"getCase":            {status: http.StatusOK},
 	"updateCase":         {body: `{"name":"Budget case, renamed"}`, status: http.StatusOK},
-	"deleteCase":         {status: http.StatusNoContent},
+	"deleteCase":         {status: http.StatusNoContent, purge: true},
 	"listUsers":          {status: http.StatusOK},
 	"getUser":            {status: http.StatusOK},
 	"updateUser":         {body: `{"role":"admin"}`, status: http.StatusOK},
@@ -77,6 +82,27 @@ var budgetFixtures = map[string]budgetFixture{
 	"deleteShare":        {status: http.StatusNoContent},
 	"previewShareChange": {body: `{"scope":"client"}`, status: http.StatusOK, read: true},
 	"updateShare":        {body: `{"scope":"client","version":1}`, status: http.StatusOK},
+	"listFacts":          {query: "?tag=imaging&sort=created", status: http.StatusOK},
+	"createFact":         {body: `{"text":"Budget fact","documentId":"{documentId}"}`, status: http.StatusCreated},
+	"exportFacts":        {status: http.StatusOK},
+	"bulkEditFacts":      {body: `{"factIds":["{factId}"],"addTags":["reviewed"],"keyFact":true}`, status: http.StatusOK},
+	"getFact":            {status: http.StatusOK},
+	"updateFact":         {body: `{"text":"Budget fact, edited","date":"2024-05-01"}`, status: http.StatusOK},
+	"deleteFact":         {status: http.StatusNoContent},
+	"addFactTag":         {body: `{"tag":"budget"}`, status: http.StatusOK},
+	"removeFactTag":      {status: http.StatusOK},
+	"listComments":       {status: http.StatusOK},
+	"createComment":      {body: `{"text":"Budget comment"}`, status: http.StatusCreated},
+	"listViews":          {status: http.StatusOK},
+	"createView":         {body: `{"name":"Budget view","filter":{"keyOnly":true}}`, status: http.StatusCreated},
+	"updateView":         {body: `{"name":"Budget view, renamed"}`, status: http.StatusOK},
+	"deleteView":         {status: http.StatusNoContent},
+	"listDocuments":      {status: http.StatusOK},
+	"createDocument":     {body: `{"name":"Budget.pdf","contentType":"application/pdf","size":1000}`, status: http.StatusCreated},
+	"getDocument":        {status: http.StatusOK},
+	"deleteDocument":     {status: http.StatusNoContent},
+	"getSummary":         {status: http.StatusOK},
+	"putSummary":         {body: `{"text":"Budget summary"}`, status: http.StatusOK},
 }
 
 // budgetResult is one row of the measurements: a route, or the authorizer.
@@ -105,11 +131,15 @@ type budgetWorld struct {
 	memberID, invitationID, token, acceptToken string
 	// guestID holds shareID, a case share of caseID; otherCaseID is a case shared with nobody.
 	guestID, shareID, otherCaseID string
+	// caseID holds a document, a fact tagged "imaging" citing it (with a comment), a saved
+	// view and a summary.
+	documentID, factID, viewID string
 }
 
 // fill puts the seed's tokens into a fixture's body or query.
 func (w budgetWorld) fill(s string) string {
-	return strings.NewReplacer("{token}", w.token, "{acceptToken}", w.acceptToken, "{guestId}", w.guestID).Replace(s)
+	return strings.NewReplacer("{token}", w.token, "{acceptToken}", w.acceptToken, "{guestId}", w.guestID,
+		"{factId}", w.factID, "{documentId}", w.documentID).Replace(s)
 }
 
 var budgetPathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -144,7 +174,8 @@ func TestRoundTripBudgets(t *testing.T) {
 	routeStore := store.New(dynamodb.New(stack.DynamoDB().Options(), routeCalls.Options), table)
 	authorizer := auth.NewAuthorizer(verifier, store.New(dynamodb.New(stack.DynamoDB().Options(), authCalls.Options), table))
 	mailer := sesmail.New(stack.SES(), "no-reply@casescribe.test")
-	handler := api.NewServer(routeStore, api.WithMailer(mailer, "https://app.casescribe.test")).Local(authorizer, nil)
+	files := s3files.New(stack.S3(), localstack.NewTestBucket(t), 0)
+	handler := api.NewServer(routeStore, api.WithMailer(mailer, "https://app.casescribe.test"), api.WithFiles(files)).Local(authorizer, nil)
 	admin := casescribe.User{ID: sub, Email: email, Name: "Budget Admin"}
 
 	var results []budgetResult
@@ -216,6 +247,19 @@ func TestRoundTripBudgets(t *testing.T) {
 					res.Kind = "read one"
 				}
 				res.Met = got.Waves <= 2
+			} else if fx.purge {
+				res.Budget = "one transaction, then purge batches"
+				tx := 0
+				res.Met = true
+				for _, op := range got.Operations {
+					switch op {
+					case "TransactWriteItems":
+						tx++
+					case "PutItem", "UpdateItem", "DeleteItem":
+						res.Met = false
+					}
+				}
+				res.Met = res.Met && tx == 1
 			} else {
 				res.Met = got.Writes == 1
 			}
@@ -245,7 +289,7 @@ func TestRoundTripBudgets(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sh := range []casescribe.Share{
-			{Scope: casescribe.ScopeCase, ClientID: w.clientID, CaseID: w.caseID},
+			{Scope: casescribe.ScopeCase, ClientID: w.clientID, CaseID: w.caseID, ViewID: w.viewID},
 			{Scope: casescribe.ScopeClient, ClientID: w.emptyClientID},
 		} {
 			sh.OrgID, sh.ID, sh.GuestID, sh.Version, sh.CreatedAt, sh.UpdatedAt = w.orgID, ulid.Make().String(), guestSub, 1, now, now
@@ -259,6 +303,13 @@ func TestRoundTripBudgets(t *testing.T) {
 			{"listCases (guest)", "GET /cases", "/cases"},
 			{"listClients (guest)", "GET /clients", "/clients"},
 			{"listClientCases (guest)", "GET /clients/{clientId}/cases", "/clients/" + w.clientID + "/cases"},
+			{"listFacts (guest, view)", "GET /cases/{caseId}/facts", "/cases/" + w.caseID + "/facts"},
+			{"getFact (guest, view)", "GET /facts/{factId}", "/facts/" + w.factID},
+			{"listComments (guest, view)", "GET /facts/{factId}/comments", "/facts/" + w.factID + "/comments"},
+			{"exportFacts (guest, view)", "GET /cases/{caseId}/facts/export", "/cases/" + w.caseID + "/facts/export"},
+			{"listViews (guest, view)", "GET /cases/{caseId}/views", "/cases/" + w.caseID + "/views"},
+			{"listDocuments (guest, view)", "GET /cases/{caseId}/documents", "/cases/" + w.caseID + "/documents"},
+			{"getDocument (guest, view)", "GET /documents/{documentId}", "/documents/" + w.documentID},
 		} {
 			req := httptest.NewRequest(http.MethodGet, p.path, nil)
 			req.Header.Set("Authorization", "Bearer "+guestToken)
@@ -321,6 +372,30 @@ func budgetSeed(t *testing.T, st *store.Store, admin casescribe.User) budgetWorl
 			t.Fatalf("seed case: %v", err)
 		}
 		w.otherCaseID, w.caseID = w.caseID, k.ID
+	}
+
+	// The content of caseID.
+	w.documentID, w.factID, w.viewID = ulid.Make().String(), ulid.Make().String(), ulid.Make().String()
+	if err := st.CreateDocument(ctx, casescribe.Document{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: w.documentID,
+		Name: "MRI.pdf", ContentType: "application/pdf", Size: 1000, UploaderID: admin.ID, UploaderName: admin.Name, CreatedAt: now}); err != nil {
+		t.Fatalf("seed document: %v", err)
+	}
+	if err := st.CreateFact(ctx, casescribe.Fact{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: w.factID,
+		Text: "MRI shows a tear", Date: "2024-03-01", Tags: []string{"imaging"}, KeyFact: true, DocumentID: w.documentID,
+		CreatedBy: admin.ID, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
+		t.Fatalf("seed fact: %v", err)
+	}
+	if err := st.CreateComment(ctx, casescribe.Comment{OrgID: w.orgID, CaseID: w.caseID, FactID: w.factID, ID: ulid.Make().String(),
+		Text: "Seen", AuthorID: admin.ID, AuthorName: admin.Name, CreatedAt: now}, 1); err != nil {
+		t.Fatalf("seed comment: %v", err)
+	}
+	if err := st.CreateView(ctx, casescribe.SavedView{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: w.viewID,
+		Name: "Imaging", Filter: casescribe.FactFilter{Tags: []string{"imaging"}}, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatalf("seed view: %v", err)
+	}
+	if err := st.PutSummary(ctx, casescribe.CaseSummary{OrgID: w.orgID, CaseID: w.caseID, Text: "Summary", UpdatedByID: admin.ID,
+		UpdatedAt: now, Version: 1}, w.clientID, 0); err != nil {
+		t.Fatalf("seed summary: %v", err)
 	}
 
 	// A guest holding a case share of caseID.
@@ -397,6 +472,14 @@ func budgetPath(pattern string, w budgetWorld, fx budgetFixture) (string, error)
 			return w.memberID
 		case name == "invitationId":
 			return w.invitationID
+		case name == "factId":
+			return w.factID
+		case name == "viewId":
+			return w.viewID
+		case name == "documentId":
+			return w.documentID
+		case name == "tag":
+			return "imaging"
 		default:
 			missing = append(missing, p)
 			return p

@@ -58,6 +58,31 @@ var routes = []Route{
 	{"deleteShare", http.MethodDelete, "/shares/{shareId}", access.RemoveShare, (*Server).deleteShare},
 	{"previewShareChange", http.MethodPost, "/shares/{shareId}/preview", access.ChangeShare, (*Server).previewShareChange},
 	{"updateShare", http.MethodPatch, "/shares/{shareId}", access.ChangeShare, (*Server).updateShare},
+
+	{"listFacts", http.MethodGet, "/cases/{caseId}/facts", access.ListFacts, (*Server).listFacts},
+	{"createFact", http.MethodPost, "/cases/{caseId}/facts", access.CreateFact, (*Server).createFact},
+	{"exportFacts", http.MethodGet, "/cases/{caseId}/facts/export", access.ExportFacts, (*Server).exportFacts},
+	{"bulkEditFacts", http.MethodPost, "/cases/{caseId}/facts/bulk-edit", access.BulkEditFacts, (*Server).bulkEditFacts},
+	{"getFact", http.MethodGet, "/facts/{factId}", access.ReadFact, (*Server).getFact},
+	{"updateFact", http.MethodPatch, "/facts/{factId}", access.UpdateFact, (*Server).updateFact},
+	{"deleteFact", http.MethodDelete, "/facts/{factId}", access.DeleteFact, (*Server).deleteFact},
+	{"addFactTag", http.MethodPost, "/facts/{factId}/tags", access.TagFact, (*Server).addFactTag},
+	{"removeFactTag", http.MethodDelete, "/facts/{factId}/tags/{tag}", access.TagFact, (*Server).removeFactTag},
+	{"listComments", http.MethodGet, "/facts/{factId}/comments", access.ListComments, (*Server).listComments},
+	{"createComment", http.MethodPost, "/facts/{factId}/comments", access.CreateComment, (*Server).createComment},
+
+	{"listViews", http.MethodGet, "/cases/{caseId}/views", access.ListViews, (*Server).listViews},
+	{"createView", http.MethodPost, "/cases/{caseId}/views", access.CreateView, (*Server).createView},
+	{"updateView", http.MethodPatch, "/views/{viewId}", access.UpdateView, (*Server).updateView},
+	{"deleteView", http.MethodDelete, "/views/{viewId}", access.DeleteView, (*Server).deleteView},
+
+	{"listDocuments", http.MethodGet, "/cases/{caseId}/documents", access.ListDocuments, (*Server).listDocuments},
+	{"createDocument", http.MethodPost, "/cases/{caseId}/documents", access.UploadDocument, (*Server).createDocument},
+	{"getDocument", http.MethodGet, "/documents/{documentId}", access.ReadDocument, (*Server).getDocument},
+	{"deleteDocument", http.MethodDelete, "/documents/{documentId}", access.DeleteDocument, (*Server).deleteDocument},
+
+	{"getSummary", http.MethodGet, "/cases/{caseId}/summary", access.ReadSummary, (*Server).getSummary},
+	{"putSummary", http.MethodPut, "/cases/{caseId}/summary", access.EditSummary, (*Server).putSummary},
 }
 
 // Routes returns a copy of the route table.

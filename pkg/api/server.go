@@ -47,6 +47,30 @@ type Store interface {
 	OrgShares(ctx context.Context, orgID string) ([]casescribe.Share, error)
 	ApplyShareChange(ctx context.Context, before casescribe.Share, plan access.Plan) error
 
+	Locate(ctx context.Context, orgID, kind, id string) (store.Ref, error)
+	GetFact(ctx context.Context, orgID, caseID, factID string) (casescribe.Fact, error)
+	CaseFacts(ctx context.Context, orgID, caseID string) ([]casescribe.Fact, error)
+	CreateFact(ctx context.Context, f casescribe.Fact) error
+	ReplaceFact(ctx context.Context, before, after casescribe.Fact) error
+	DeleteFact(ctx context.Context, f casescribe.Fact) error
+	SetFactTag(ctx context.Context, orgID, caseID, factID, tag string, on bool, now time.Time) (casescribe.Fact, error)
+	BulkEditFacts(ctx context.Context, orgID, caseID string, edit store.BulkEdit, now time.Time) error
+	CreateView(ctx context.Context, v casescribe.SavedView) error
+	GetView(ctx context.Context, orgID, caseID, viewID string) (casescribe.SavedView, error)
+	CaseViews(ctx context.Context, orgID, caseID string) ([]casescribe.SavedView, error)
+	UpdateView(ctx context.Context, v casescribe.SavedView) (casescribe.SavedView, error)
+	DeleteView(ctx context.Context, v casescribe.SavedView) error
+	CreateComment(ctx context.Context, c casescribe.Comment, factVersion int) error
+	FactComments(ctx context.Context, orgID, caseID, factID, cursor string, limit int) (casescribe.Page[casescribe.Comment], error)
+	CreateDocument(ctx context.Context, d casescribe.Document) error
+	GetDocument(ctx context.Context, orgID, caseID, documentID string) (casescribe.Document, error)
+	CaseDocuments(ctx context.Context, orgID, caseID string) ([]casescribe.Document, error)
+	DeleteDocument(ctx context.Context, d casescribe.Document) error
+	GetSummary(ctx context.Context, orgID, caseID string) (casescribe.CaseSummary, error)
+	PutSummary(ctx context.Context, sum casescribe.CaseSummary, clientID string, expect int) error
+	PurgeCase(ctx context.Context, orgID, caseID string) ([]string, error)
+	ViewNames(ctx context.Context, orgID string, views map[string]string) (map[string]string, error)
+
 	GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error)
 	GetMembership(ctx context.Context, orgID, userID string) (casescribe.Membership, error)
 	ListMembers(ctx context.Context, orgID, cursor string, limit int) (casescribe.Page[casescribe.Membership], error)

@@ -54,27 +54,27 @@ func caseRefs(ks []casescribe.Case) []caseRefChangeJSON {
 }
 
 // planShareChange reads what a change of the path's share depends on, in one wave after the
-// share itself, and plans it with the rules package. Saved views and chats do not exist yet:
-// their names are unknown (null) until they do.
-func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) (casescribe.Share, access.Plan, shareChangeBody, error) {
+// share itself, and plans it with the rules package. The proposed view must be a saved view
+// of the proposed case. Chats do not exist yet: their titles are unknown (null) until they do.
+func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) (casescribe.Share, access.Plan, shareChangeBody, string, error) {
 	var body shareChangeBody
 	if err := decodeBody(w, r, &body); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	if err := body.check(); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	if err := checkShareTargets(body.ViewID, body.ChatIDs); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	if body.CaseID != "" {
 		if _, err := ulid.ParseStrict(body.CaseID); err != nil {
-			return casescribe.Share{}, access.Plan{}, body, casescribe.Errorf(casescribe.EINVALID, `Field "caseId" must be the id of a case.`)
+			return casescribe.Share{}, access.Plan{}, body, "", casescribe.Errorf(casescribe.EINVALID, `Field "caseId" must be the id of a case.`)
 		}
 	}
 	sh, err := s.pathShare(r, c)
 	if err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	// One wave after the share. The guest's other shares come from the client's index, which
 	// may lag a moment: applying is conditioned on the grant still holding exactly the shares
@@ -85,8 +85,16 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 		shares                             []casescribe.Share
 		target                             casescribe.Case
 		errClient, errCases, errShares, eT error
+		oldView                            casescribe.SavedView
+		errOld, errNew                     error
 		wg                                 sync.WaitGroup
 	)
+	if sh.ViewID != "" {
+		wg.Go(func() { oldView, errOld = s.store.GetView(r.Context(), c.OrgID, sh.CaseID, sh.ViewID) })
+	}
+	if body.ViewID != "" && body.CaseID != "" {
+		wg.Go(func() { _, errNew = s.store.GetView(r.Context(), c.OrgID, body.CaseID, body.ViewID) })
+	}
 	wg.Go(func() { client, errClient = s.store.GetClient(r.Context(), c.OrgID, sh.ClientID) })
 	wg.Go(func() { clientCases, errCases = s.store.AllClientCases(r.Context(), c.OrgID, sh.ClientID) })
 	if body.Scope == casescribe.ScopeClient {
@@ -96,8 +104,14 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 		wg.Go(func() { target, eT = s.store.GetCase(r.Context(), c.OrgID, body.CaseID) })
 	}
 	wg.Wait()
-	if err := errors.Join(errClient, errCases, errShares, eT); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+	if casescribe.ErrorCode(errNew) == casescribe.ENOTFOUND && eT == nil {
+		errNew = casescribe.Errorf(casescribe.EINVALID, `Field "viewId" names no saved view of this case.`)
+	}
+	if casescribe.ErrorCode(errOld) == casescribe.ENOTFOUND {
+		errOld = nil // only its name is missed
+	}
+	if err := errors.Join(errClient, errCases, errShares, eT, errNew, errOld); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	in := access.PlanInput{Share: sh, GuestName: sh.GuestName, ClientName: client.Name, ClientCases: clientCases}
 	if body.CaseID != "" {
@@ -110,23 +124,27 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 	}
 	plan, err := access.PlanShareChange(in, access.ShareChange{Scope: body.Scope, CaseID: body.CaseID, ViewID: body.ViewID, ChatIDs: body.ChatIDs})
 	if err != nil {
-		return casescribe.Share{}, access.Plan{}, body, err
+		return casescribe.Share{}, access.Plan{}, body, "", err
 	}
 	plan.Result.UpdatedAt = s.now()
-	return sh, plan, body, nil
+	return sh, plan, body, oldView.Name, nil
 }
 
 // previewShareChange says exactly what a change would do, and at which version of the share,
 // without doing it.
 func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	sh, plan, _, err := s.planShareChange(w, r, c)
+	sh, plan, _, oldViewName, err := s.planShareChange(w, r, c)
 	if err != nil {
 		return err
 	}
 	out := previewJSON{Kind: plan.Kind, Summary: plan.Summary, Gained: caseRefs(plan.Gained), Lost: caseRefs(plan.Lost),
 		DroppedViews: []droppedViewJSON{}, DroppedChats: []droppedChatJSON{}, Version: sh.Version}
 	for _, v := range plan.DroppedViews {
-		out.DroppedViews = append(out.DroppedViews, droppedViewJSON{ViewID: v})
+		d := droppedViewJSON{ViewID: v}
+		if v == sh.ViewID {
+			d.ViewName = optional(oldViewName) // the names of the guest's other shares' views are not read
+		}
+		out.DroppedViews = append(out.DroppedViews, d)
 	}
 	for _, id := range plan.DroppedChats {
 		out.DroppedChats = append(out.DroppedChats, droppedChatJSON{ChatID: id})
@@ -137,7 +155,7 @@ func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c ca
 
 // updateShare applies a previewed change, if the share is still at the previewed version.
 func (s *Server) updateShare(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	sh, plan, body, err := s.planShareChange(w, r, c)
+	sh, plan, body, _, err := s.planShareChange(w, r, c)
 	if err != nil {
 		return err
 	}

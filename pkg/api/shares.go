@@ -25,9 +25,20 @@ type shareJSON struct {
 	ClientID  string                `json:"clientId"`
 	CaseID    *string               `json:"caseId"`
 	ViewID    *string               `json:"viewId"`
+	ViewName  *string               `json:"viewName"`
 	ChatIDs   []string              `json:"chatIds"`
 	Version   int                   `json:"version"`
 	CreatedAt time.Time             `json:"createdAt"`
+}
+
+// withViewName names the share's view, when its name is known.
+func (j shareJSON) withViewName(views map[string]string) shareJSON {
+	if j.ViewID != nil {
+		if name, ok := views[*j.ViewID]; ok {
+			j.ViewName = &name
+		}
+	}
+	return j
 }
 
 func newShareJSON(sh casescribe.Share) shareJSON {
@@ -62,8 +73,10 @@ type createShareBody struct {
 // maxChats bounds the chats one share may carry.
 const maxChats = 50
 
-// checkShareTargets validates the ids of a view and chats. Saved views and chats do not exist
-// yet: their ids are checked for shape now, and against the case once those items exist.
+// checkShareTargets validates the shape of the ids of a view and chats. That the view is a
+// saved view of the share's case is checked by the store, in the very transaction that writes
+// the share (a view in use cannot be deleted). Chats do not exist yet: their ids are checked
+// for shape only until they do.
 func checkShareTargets(viewID string, chatIDs []string) error {
 	if viewID != "" {
 		if _, err := ulid.ParseStrict(viewID); err != nil {
@@ -145,16 +158,25 @@ func (s *Server) listCaseShares(w http.ResponseWriter, r *http.Request, c casesc
 		errShares, errGs error
 		wg               sync.WaitGroup
 	)
+	var (
+		views    []casescribe.SavedView
+		errViews error
+	)
 	wg.Go(func() { shares, errShares = s.store.ClientShares(r.Context(), c.OrgID, k.ClientID) })
 	wg.Go(func() { guests, errGs = s.activeGuests(r, c) })
+	wg.Go(func() { views, errViews = s.store.CaseViews(r.Context(), c.OrgID, k.ID) })
 	wg.Wait()
-	if err := errors.Join(errShares, errGs); err != nil {
+	if err := errors.Join(errShares, errGs, errViews); err != nil {
 		return err
+	}
+	viewNames := map[string]string{}
+	for _, v := range views {
+		viewNames[v.ID] = v.Name
 	}
 	out := caseSharesJSON{People: []shareJSON{}, EligibleGuests: []guestRefJSON{}}
 	for _, sh := range shares {
 		if sh.Scope == casescribe.ScopeClient || sh.CaseID == k.ID {
-			out.People = append(out.People, newShareJSON(sh))
+			out.People = append(out.People, newShareJSON(sh).withViewName(viewNames))
 		}
 	}
 	out.ShareCount = len(out.People)
@@ -200,7 +222,11 @@ func (s *Server) getShare(w http.ResponseWriter, r *http.Request, c casescribe.C
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newShareJSON(sh))
+	names, err := s.store.ViewNames(r.Context(), c.OrgID, map[string]string{sh.ViewID: sh.CaseID})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newShareJSON(sh).withViewName(names))
 	return nil
 }
 

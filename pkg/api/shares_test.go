@@ -231,7 +231,9 @@ func TestShareChanges(t *testing.T) {
 	back := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Back injury"}`).str("id")
 	hip := e.as(t, "alice", org, "POST", "/clients/"+smith+"/cases", `{"name":"Hip replacement"}`).str("id")
 	car := e.as(t, "alice", org, "POST", "/clients/"+doe+"/cases", `{"name":"Car accident"}`).str("id")
-	view, chat := ulidString(), ulidString()
+	view := e.as(t, "alice", org, "POST", "/cases/"+car+"/views", `{"name":"Key facts","filter":{"keyOnly":true}}`).str("id")
+	kneeView := e.as(t, "alice", org, "POST", "/cases/"+knee+"/views", `{"name":"Imaging"}`).str("id")
+	chat := ulidString()
 
 	preview := func(shareID, body string) response {
 		t.Helper()
@@ -280,6 +282,9 @@ func TestShareChanges(t *testing.T) {
 	}
 
 	// Move to a case of another client, with a view: the client list follows.
+	want(t, "a view of another case", preview(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+kneeView+`"}`), 400, casescribe.EINVALID)
+	want(t, "apply a view of another case", apply(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+kneeView+`","version":3}`), 400, casescribe.EINVALID)
+	want(t, "apply an unknown view", apply(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+ulidString()+`","version":3}`), 400, casescribe.EINVALID)
 	mv := preview(fr, `{"scope":"case","caseId":"`+car+`","viewId":"`+view+`"}`)
 	if mv.str("kind") != "move" || mv.str("summary") != "frank will lose access to Back injury and gain access to Car accident." {
 		t.Errorf("move preview = %s", mv.raw)
@@ -306,7 +311,7 @@ func TestShareChanges(t *testing.T) {
 	}
 
 	// Expand: Erin's two case shares become one client share; their view and chats go.
-	ek := e.as(t, "alice", org, "POST", "/cases/"+knee+"/shares", `{"guestId":"`+erin+`","scope":"case","viewId":"`+view+`","chatIds":["`+chat+`"]}`).str("shareId")
+	ek := e.as(t, "alice", org, "POST", "/cases/"+knee+"/shares", `{"guestId":"`+erin+`","scope":"case","viewId":"`+kneeView+`","chatIds":["`+chat+`"]}`).str("shareId")
 	eb := e.as(t, "alice", org, "POST", "/cases/"+back+"/shares", `{"guestId":"`+erin+`","scope":"case"}`).str("shareId")
 	ex := preview(ek, `{"scope":"client"}`)
 	if ex.str("kind") != "expand" || len(ex.body["gained"].([]any)) != 1 || len(ex.body["droppedViews"].([]any)) != 1 || len(ex.body["droppedChats"].([]any)) != 1 {

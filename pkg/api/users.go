@@ -40,38 +40,48 @@ func newMemberJSON(m casescribe.Membership, access []accessJSON) memberJSON {
 	return memberJSON{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role, Status: m.Status, Access: access}
 }
 
-// names reads the names of clients and cases, in one wave.
-func (s *Server) names(r *http.Request, c casescribe.Caller, clientIDs, caseIDs []string) (clients, cases map[string]string, err error) {
+// shareNames are the names of what shares open: clients, cases and saved views, by id.
+type shareNames struct {
+	clients, cases, views map[string]string
+}
+
+// names reads the names of clients, cases and views (view id -> case id), in one wave.
+func (s *Server) names(r *http.Request, c casescribe.Caller, clientIDs, caseIDs []string, views map[string]string) (shareNames, error) {
 	var (
-		cl                 map[string]casescribe.Client
-		ks                 []casescribe.Case
-		errClient, errCase error
-		wg                 sync.WaitGroup
+		cl                          map[string]casescribe.Client
+		ks                          []casescribe.Case
+		out                         shareNames
+		errClient, errCase, errView error
+		wg                          sync.WaitGroup
 	)
 	wg.Go(func() { cl, errClient = s.store.GetClients(r.Context(), c.OrgID, clientIDs) })
 	wg.Go(func() { ks, errCase = s.store.GetCases(r.Context(), c.OrgID, caseIDs) })
-	wg.Wait()
-	if err := errors.Join(errClient, errCase); err != nil {
-		return nil, nil, err
+	if len(views) > 0 {
+		wg.Go(func() { out.views, errView = s.store.ViewNames(r.Context(), c.OrgID, views) })
 	}
-	clients, cases = make(map[string]string, len(cl)), make(map[string]string, len(ks))
+	wg.Wait()
+	if err := errors.Join(errClient, errCase, errView); err != nil {
+		return shareNames{}, err
+	}
+	clients, cases := make(map[string]string, len(cl)), make(map[string]string, len(ks))
 	for id, x := range cl {
 		clients[id] = x.Name
 	}
 	for _, k := range ks {
 		cases[k.ID] = k.Name
 	}
-	return clients, cases, nil
+	out.clients, out.cases = clients, cases
+	return out, nil
 }
 
 // accessLabels turns shares into the directory's access entries by guest, labelled "Smith,
 // John · Knee MRI" or "Smith, John · Full client".
-func accessLabels(shares []casescribe.Share, clients, cases map[string]string) map[string][]accessJSON {
+func accessLabels(shares []casescribe.Share, n shareNames) map[string][]accessJSON {
 	out := map[string][]accessJSON{}
 	for _, sh := range shares {
 		a := accessJSON{ShareID: sh.ID, Scope: string(sh.Scope), ClientID: sh.ClientID,
-			ClientName: clients[sh.ClientID], CaseID: sh.CaseID, CaseName: cases[sh.CaseID],
-			ViewID: sh.ViewID, ChatIDs: sh.ChatIDs}
+			ClientName: n.clients[sh.ClientID], CaseID: sh.CaseID, CaseName: n.cases[sh.CaseID],
+			ViewID: sh.ViewID, ViewName: n.views[sh.ViewID], ChatIDs: sh.ChatIDs}
 		a.Label = a.ClientName + " · Full client"
 		if sh.Scope == casescribe.ScopeCase {
 			a.Label = a.ClientName + " · " + a.CaseName
@@ -81,15 +91,19 @@ func accessLabels(shares []casescribe.Share, clients, cases map[string]string) m
 	return out
 }
 
-// shareTargets lists the clients and cases shares name.
-func shareTargets(shares []casescribe.Share) (clientIDs, caseIDs []string) {
+// shareTargets lists the clients, cases and views (view id -> case id) shares name.
+func shareTargets(shares []casescribe.Share) (clientIDs, caseIDs []string, views map[string]string) {
+	views = map[string]string{}
 	for _, sh := range shares {
 		clientIDs = append(clientIDs, sh.ClientID)
 		if sh.CaseID != "" {
 			caseIDs = append(caseIDs, sh.CaseID)
 		}
+		if sh.ViewID != "" {
+			views[sh.ViewID] = sh.CaseID
+		}
 	}
-	return clientIDs, caseIDs
+	return clientIDs, caseIDs, views
 }
 
 // memberAccess reads a person's access chips: their grants (strongly consistent), then, in
@@ -100,6 +114,7 @@ func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID strin
 		return nil, err
 	}
 	var shareIDs, clientIDs, caseIDs []string
+	views := map[string]string{}
 	for _, g := range grants {
 		clientIDs = append(clientIDs, g.ClientID)
 		if g.ClientShareID != "" {
@@ -107,21 +122,24 @@ func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID strin
 		}
 		for caseID, cg := range g.Cases {
 			shareIDs, caseIDs = append(shareIDs, cg.ShareID), append(caseIDs, caseID)
+			if cg.ViewID != "" {
+				views[cg.ViewID] = caseID
+			}
 		}
 	}
 	var (
 		shares          []casescribe.Share
-		clients, cases  map[string]string
+		names           shareNames
 		errSh, errNames error
 		wg              sync.WaitGroup
 	)
 	wg.Go(func() { shares, errSh = s.store.GetShares(r.Context(), c.OrgID, shareIDs) })
-	clients, cases, errNames = s.names(r, c, clientIDs, caseIDs)
+	names, errNames = s.names(r, c, clientIDs, caseIDs, views)
 	wg.Wait()
 	if err := errors.Join(errSh, errNames); err != nil {
 		return nil, err
 	}
-	return accessLabels(shares, clients, cases)[userID], nil
+	return accessLabels(shares, names)[userID], nil
 }
 
 // retiredVisibleClients is the old client-level sharing field: present in any user body, it is
@@ -178,12 +196,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c casescribe.
 			mine = append(mine, sh)
 		}
 	}
-	clientIDs, caseIDs := shareTargets(mine)
-	clients, cases, err := s.names(r, c, clientIDs, caseIDs)
+	clientIDs, caseIDs, views := shareTargets(mine)
+	names, err := s.names(r, c, clientIDs, caseIDs, views)
 	if err != nil {
 		return err
 	}
-	labels := accessLabels(mine, clients, cases)
+	labels := accessLabels(mine, names)
 	items := make([]memberJSON, 0, len(page.Items))
 	for _, m := range page.Items {
 		items = append(items, newMemberJSON(m, labels[m.UserID]))

@@ -97,7 +97,7 @@ func (a *Authorizer) Authenticate(ctx context.Context, authorization, orgID stri
 			return casescribe.Caller{}, fmt.Errorf("authorize: migrate legacy sharing: %w", err)
 		}
 	}
-	caller.OrgID, caller.Role = orgID, m.Role
+	caller.OrgID, caller.Role, caller.Name = orgID, m.Role, m.Name
 	return caller, nil
 }
 

@@ -42,6 +42,10 @@ type Config struct {
 	MailFrom string
 	// SESEndpoint points at aws-ses-v2-local for sam local (SES_ENDPOINT).
 	SESEndpoint string
+	// DocumentsBucket is the S3 bucket of document files (DOCUMENTS_BUCKET).
+	DocumentsBucket string
+	// S3Endpoint points at the local S3 stand-in for sam local (S3_ENDPOINT).
+	S3Endpoint string
 }
 
 // ConfigFromEnv reads the configuration and says which variables are missing.
@@ -57,6 +61,8 @@ func ConfigFromEnv() (Config, error) {
 		AppBaseURL:       os.Getenv("APP_BASE_URL"),
 		MailFrom:         os.Getenv("MAIL_FROM"),
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
+		DocumentsBucket:  os.Getenv("DOCUMENTS_BUCKET"),
+		S3Endpoint:       os.Getenv("S3_ENDPOINT"),
 	}
 	var missing []string
 	if c.Region == "" {
@@ -102,6 +108,22 @@ func (c Config) Mailer() *sesmail.Mailer {
 	}), c.MailFrom)
 }
 
+// Extra adds to a route's server what only some functions need, built from the configuration
+// at cold start; it lets the functions that keep document files link the S3 client while the
+// others stay without it.
+type Extra func(Config) (api.Option, error)
+
+// Documents makes the route keep document files in the configured bucket, through the file
+// store newFiles builds (s3files.FromConfig).
+func Documents[F api.Files](newFiles func(cfg aws.Config, endpoint, bucket string) F) Extra {
+	return func(c Config) (api.Option, error) {
+		if c.DocumentsBucket == "" {
+			return nil, fmt.Errorf("missing environment variable: DOCUMENTS_BUCKET")
+		}
+		return api.WithFiles(newFiles(c.aws(), c.S3Endpoint, c.DocumentsBucket)), nil
+	}
+}
+
 func (c Config) aws() aws.Config {
 	return aws.Config{
 		Region: c.Region,
@@ -114,12 +136,19 @@ func (c Config) aws() aws.Config {
 type RouteHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // Route builds the handler of the route with the given operation id.
-func Route(routeID string) (RouteHandler, error) {
+func Route(routeID string, extras ...Extra) (RouteHandler, error) {
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
 	var opts []api.Option
+	for _, x := range extras {
+		o, err := x(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
 	if m := cfg.Mailer(); m != nil {
 		opts = append(opts, api.WithMailer(m, cfg.AppBaseURL))
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/casescribe/sharing/infra/lambdastub"
@@ -26,14 +30,14 @@ import (
 	"github.com/casescribe/sharing/pkg/store"
 )
 
-// TestLambdaBinaries builds the authorizer, get-case and get-me functions as they are
+// TestLambdaBinaries builds the authorizer, get-case, get-me and get-document functions as they are
 // deployed (bootstrap binaries for provided.al2023, but for this host) and runs them under a
 // Runtime API stub against the emulators: a real Cognito ID token goes through the authorizer,
 // and the authorizer's verdict is handed to the route functions the way API Gateway does.
 func TestLambdaBinaries(t *testing.T) {
 	start := time.Now()
 	// The build runs while the emulators start and the data is seeded.
-	waitBuilds := buildFunctions(t, "authorizer", "get-case", "get-me")
+	waitBuilds := buildFunctions(t, "authorizer", "get-case", "get-me", "get-document")
 
 	stack := localstack.ForTest(t)
 	table := localstack.NewTestTable(t)
@@ -83,13 +87,13 @@ func TestLambdaBinaries(t *testing.T) {
 				name:     "admin",
 				routeKey: caseRoute,
 				headers:  map[string]string{"authorization": bearer, "x-org-id": w.orgID},
-				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin"},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin", "name": "Ada Lovelace"},
 			},
 			{
 				name:     "header names not lower-cased",
 				routeKey: caseRoute,
 				headers:  map[string]string{"Authorization": bearer, "X-Org-Id": w.orgID},
-				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin"},
+				want:     map[string]any{"userId": sub, "email": email, "emailVerified": true, "orgId": w.orgID, "role": "admin", "name": "Ada Lovelace"},
 			},
 			{
 				name:     "me without organization",
@@ -272,6 +276,56 @@ func TestLambdaBinaries(t *testing.T) {
 				t.Errorf("next status = %d, want 200", resp.StatusCode)
 			}
 		})
+	})
+
+	// A function that keeps document files links the S3 client and signs a download URL that
+	// the local S3 stand-in serves.
+	t.Run("get-document", func(t *testing.T) {
+		bucket := localstack.NewTestBucket(t)
+		st := store.New(stack.DynamoDB(), table)
+		doc := casescribe.Document{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: ulid.Make().String(),
+			Name: "Notes.txt", ContentType: "text/plain", Size: 5, UploaderID: sub, CreatedAt: time.Now().UTC()}
+		if err := st.CreateDocument(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stack.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(doc.FileKey()),
+			Body: strings.NewReader("notes")}); err != nil {
+			t.Fatal(err)
+		}
+		docEnv := maps.Clone(env)
+		docEnv["DOCUMENTS_BUCKET"], docEnv["S3_ENDPOINT"] = bucket, stack.S3Endpoint
+		// The local S3 stand-in knows one key pair; DynamoDB Local takes any.
+		docEnv["AWS_ACCESS_KEY_ID"], docEnv["AWS_SECRET_ACCESS_KEY"] = localstack.S3AccessKeyID, localstack.S3SecretAccessKey
+		getDocument := startFunction(t, "get-document", bins["get-document"], docEnv)
+		resp := invokeRoute(t, getDocument, httpEvent("GET /documents/{documentId}", "/documents/"+doc.ID,
+			map[string]string{"documentId": doc.ID}, verdict(t, "admin")))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, resp.Body)
+		}
+		var got struct {
+			Download struct {
+				URL string `json:"url"`
+			} `json:"download"`
+		}
+		decodeBody(t, resp, &got)
+		res, err := http.Get(got.Download.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(body) != "notes" {
+			t.Errorf("download through the signed URL: %d %q", res.StatusCode, body)
+		}
+
+		noBucket := maps.Clone(docEnv)
+		delete(noBucket, "DOCUMENTS_BUCKET")
+		f := startFunction(t, "get-document-no-bucket", bins["get-document"], noBucket)
+		_, err = f.api.Invoke(t.Context(), httpEvent("GET /documents/{documentId}", "/documents/"+doc.ID,
+			map[string]string{"documentId": doc.ID}, verdict(t, "admin")))
+		if !errors.Is(err, errFunctionExited) || !strings.Contains(f.output.String(), "DOCUMENTS_BUCKET") {
+			t.Errorf("without DOCUMENTS_BUCKET: %v, output %q; want a failed start naming it", err, f.output.String())
+		}
 	})
 
 	t.Run("get-me", func(t *testing.T) {

@@ -13,6 +13,7 @@ const (
 	ctxVerified     = "emailVerified"
 	ctxOrgID        = "orgId"
 	ctxRole         = "role"
+	ctxName         = "name"
 	ctxErrorCode    = "errorCode"
 	ctxErrorMessage = "errorMessage"
 )
@@ -29,6 +30,7 @@ func encodeVerdict(c casescribe.Caller, err error) map[string]any {
 	if c.OrgID != "" {
 		out[ctxOrgID] = c.OrgID
 		out[ctxRole] = string(c.Role)
+		out[ctxName] = c.Name
 	}
 	return out
 }
@@ -44,7 +46,7 @@ func decodeVerdict(m map[string]any) (casescribe.Caller, error) {
 	}
 	verified, _ := m[ctxVerified].(bool)
 	c := casescribe.Caller{UserID: str(ctxUserID), Email: str(ctxEmail), EmailVerified: verified,
-		OrgID: str(ctxOrgID), Role: casescribe.Role(str(ctxRole))}
+		OrgID: str(ctxOrgID), Role: casescribe.Role(str(ctxRole)), Name: str(ctxName)}
 	if c.UserID == "" || (c.OrgID != "" && !c.Role.Valid()) || (c.OrgID == "" && c.Role != "") {
 		return casescribe.Caller{}, casescribe.Errorf(casescribe.EUNAUTHENTICATED, "Sign in first.")
 	}

@@ -13,7 +13,7 @@ func TestVerdictRoundTrip(t *testing.T) {
 		err      error
 		wantCode string
 	}{
-		{"member", casescribe.Caller{UserID: "u1", Email: "a@b.c", EmailVerified: true, OrgID: "o1", Role: casescribe.RoleMember}, nil, ""},
+		{"member", casescribe.Caller{UserID: "u1", Email: "a@b.c", EmailVerified: true, OrgID: "o1", Role: casescribe.RoleMember, Name: "Smith, John"}, nil, ""},
 		{"signed in, no organization", casescribe.Caller{UserID: "u1", Email: "a@b.c"}, nil, ""},
 		{"refused", casescribe.Caller{}, casescribe.Errorf(casescribe.ENOTMEMBER, "no"), casescribe.ENOTMEMBER},
 	}

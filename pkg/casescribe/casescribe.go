@@ -42,6 +42,9 @@ type Caller struct {
 	EmailVerified bool
 	OrgID         string
 	Role          Role
+	// Name is how the organization knows the caller (from the membership), shown beside what
+	// they write: comments, documents, the case summary, exports.
+	Name string
 }
 
 // User is one login (one Cognito user) as the product knows it.

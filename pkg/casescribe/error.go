@@ -14,6 +14,7 @@ const (
 	ECONFLICT          = "conflict"           // the change clashes with the current state
 	EFORBIDDEN         = "forbidden"          // known caller, not allowed
 	EGUESTRESTRICTED   = "guest_restricted"   // a guest asked for something guests never do
+	EVIEWLOCKED        = "view_locked"        // a guest limited to a saved view asked to filter or sort
 	EINVITATIONPENDING = "invitation_pending" // the membership exists but is not accepted yet
 	ENOTMEMBER         = "not_member"         // no active membership in the X-Org-Id organization
 	EORGREQUIRED       = "org_required"       // an organization route without X-Org-Id

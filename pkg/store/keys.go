@@ -19,6 +19,18 @@ const (
 	sharePrefix   = "SHARE#"
 	grantPrefix   = "GRANT#"
 	grantCaseAttr = "case_" // a grant's attribute per shared case: case_<caseId>
+	refPrefix     = "REF#"
+	factPrefix    = "FACT#"
+	viewPrefix    = "VIEW#"
+	docPrefix     = "DOC#"
+	commentPrefix = "COMMENT#"
+	summarySK     = "SUMMARY"
+	typeRef       = "ref"
+	typeFact      = "fact"
+	typeView      = "view"
+	typeDocument  = "document"
+	typeComment   = "comment"
+	typeSummary   = "summary"
 	orgSortKey    = "ORG"
 	profileSK     = "PROFILE"
 	indexGSI1     = "GSI1"
@@ -76,3 +88,23 @@ func grantSK(guestID, clientID string) string { return grantPrefix + guestID + k
 
 // guestGrantsPrefix begins the sort keys of every grant of one guest.
 func guestGrantsPrefix(guestID string) string { return grantPrefix + guestID + keySeparator }
+
+// casePK is the partition of one case's content: facts, views, documents, comments and the
+// summary. It starts with the organization like every other.
+func casePK(orgID, caseID string) string { return orgPK(orgID) + keySeparator + casePrefix + caseID }
+
+// refSK is the item that says which case a fact, view or document id belongs to.
+func refSK(id string) string { return refPrefix + id }
+
+func factSK(factID string) string { return factPrefix + factID }
+
+func viewSK(viewID string) string { return viewPrefix + viewID }
+
+func documentSK(documentID string) string { return docPrefix + documentID }
+
+// commentSK sorts a fact's comments together, oldest first.
+func commentSK(factID, commentID string) string {
+	return commentPrefix + factID + keySeparator + commentID
+}
+
+func factCommentsPrefix(factID string) string { return commentPrefix + factID + keySeparator }

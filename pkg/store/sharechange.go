@@ -83,6 +83,12 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 	if err != nil {
 		return err
 	}
+	views, err := s.viewCounters(append([]casescribe.Share{before}, plan.Replaced...), []casescribe.Share{after})
+	if err != nil {
+		return err
+	}
+	firstView := len(items)
+	items = append(items, views...)
 	if len(items) > maxTransactItems {
 		return casescribe.Errorf(casescribe.ECONFLICT, "This change touches too many shares at once; remove some of the guest's case shares first.")
 	}
@@ -90,6 +96,8 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 	switch {
 	case conditionFailed(err, 0):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since it was read (stale version); preview the change again.")
+	case viewFailed(err, firstView, len(views)):
+		return errNoSuchView
 	case conditionFailed(err, -1):
 		return casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile, or the guest already has access to that case; preview the change again.")
 	}

@@ -184,11 +184,17 @@ func (s *Store) CreateShare(ctx context.Context, sh casescribe.Share) error {
 	if err != nil {
 		return err
 	}
+	views, err := s.viewCounters(nil, []casescribe.Share{sh})
+	if err != nil {
+		return err
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}},
+		TransactItems: append([]types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}}, views...),
 	})
 	var tce *types.TransactionCanceledException
 	switch {
+	case viewFailed(err, 4, len(views)):
+		return errNoSuchView
 	case conditionFailed(err, 1):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This guest's membership changed meanwhile; reload and try again.")
 	case conditionFailed(err, 2):
@@ -311,8 +317,12 @@ func (s *Store) RemoveShare(ctx context.Context, sh casescribe.Share) error {
 	if err != nil {
 		return err
 	}
+	views, err := s.viewCounters([]casescribe.Share{sh}, nil)
+	if err != nil {
+		return err
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{{Delete: del}, {Update: member}, {Update: target}, {Update: grant}},
+		TransactItems: append([]types.TransactWriteItem{{Delete: del}, {Update: member}, {Update: target}, {Update: grant}}, views...),
 	})
 	if conditionFailed(err, -1) {
 		if _, getErr := s.GetShare(ctx, sh.OrgID, sh.ID); casescribe.ErrorCode(getErr) == casescribe.ENOTFOUND {
@@ -325,8 +335,9 @@ func (s *Store) RemoveShare(ctx context.Context, sh casescribe.Share) error {
 
 // cascade returns the transaction items that delete shares along with what they hang off:
 // each share, its grant entry, and the counters not being deleted themselves (skipMember for a
-// member being removed, skipTarget for a case or client being deleted). A transaction may touch
-// an item once, so the entries of one grant (one guest, one client) go in one update.
+// member being removed, skipTarget for a case or client being deleted, whose views go too).
+// A transaction may touch an item once, so the entries of one grant (one guest, one client) go
+// in one update.
 func (s *Store) cascade(shares []casescribe.Share, skipMember, skipTarget bool) ([]types.TransactWriteItem, error) {
 	var out []types.TransactWriteItem
 	type grantKey struct{ guest, client string }
@@ -365,7 +376,12 @@ func (s *Store) cascade(shares []casescribe.Share, skipMember, skipTarget bool) 
 		}
 		out = append(out, types.TransactWriteItem{Update: grant})
 	}
-	return out, nil
+	if skipTarget {
+		// The shares' cases (and their views) are being deleted with them.
+		return out, nil
+	}
+	views, err := s.viewCounters(shares, nil)
+	return append(out, views...), err
 }
 
 // grantRemoveAll takes shares of one guest in one client out of their grant, in one update;
@@ -440,4 +456,54 @@ func (s *Store) guestShares(ctx context.Context, orgID, guestID string) ([]cases
 		}
 	}
 	return out, nil
+}
+
+// viewCounters moves the share counts of saved views from the shares removed to the shares
+// added, one update per view (a transaction touches an item once). A view gaining a share must
+// exist in the share's case, which is how a share is held to views of its own case; a view is
+// never deleted while counted, so one losing a share exists too.
+func (s *Store) viewCounters(removed, added []casescribe.Share) ([]types.TransactWriteItem, error) {
+	type viewKey struct{ org, caseID, viewID string }
+	delta := map[viewKey]int{}
+	var order []viewKey
+	count := func(shares []casescribe.Share, d int) {
+		for _, sh := range shares {
+			if sh.ViewID == "" || sh.Scope != casescribe.ScopeCase {
+				continue
+			}
+			k := viewKey{sh.OrgID, sh.CaseID, sh.ViewID}
+			if _, seen := delta[k]; !seen {
+				order = append(order, k)
+			}
+			delta[k] += d
+		}
+	}
+	count(removed, -1)
+	count(added, 1)
+	var out []types.TransactWriteItem
+	for _, k := range order {
+		if delta[k] == 0 {
+			continue
+		}
+		upd, err := s.counter(key(casePK(k.org, k.caseID), viewSK(k.viewID)), "shareCount", delta[k], mustExist())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Update: upd})
+	}
+	return out, nil
+}
+
+// errNoSuchView refuses a share limited to a view that is not a saved view of its case.
+var errNoSuchView = casescribe.Errorf(casescribe.EINVALID, `Field "viewId" names no saved view of this case.`)
+
+// viewFailed reports whether a transaction failed on one of its view counters, which start at
+// index from.
+func viewFailed(err error, from, n int) bool {
+	for i := from; i < from+n; i++ {
+		if conditionFailed(err, i) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,169 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/store"
+)
+
+// caseContent is what a content route knows once the caller's access to the case is checked:
+// the case, the caller's scope in it, and what it asked to read alongside.
+type caseContent struct {
+	k     casescribe.Case
+	scope access.Scope
+	views []casescribe.SavedView
+	facts []casescribe.Fact
+	docs  []casescribe.Document
+}
+
+// contentLoad says what to read with the case. The case's content partition is keyed by the
+// case id alone, so everything is read at once with the case; a guest's grant needs the
+// client id, known at once when the route located its item through a ref, and else read just
+// after the case: two round trips at most, the access check included.
+type contentLoad struct {
+	caseID   string
+	clientID string // "" when not known yet
+	// notFound is the answer when the case is unknown or not visible, worded for what the
+	// route names ("Fact not found."), so that an invisible id answers exactly as an unknown one.
+	notFound string
+	facts    bool
+	docs     bool
+	views    bool
+	// extra runs in the same round trip as the case read (the route's own item).
+	extra func(ctx context.Context) error
+}
+
+// openCase reads what ld asks and decides the caller's scope. Guests always read the case's
+// views (a share may limit them to one) and, with documents, its facts (a view opens only the
+// documents its facts cite).
+func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) (caseContent, error) {
+	ctx := r.Context()
+	guest := c.Role == casescribe.RoleGuest
+	if guest {
+		ld.views = true
+		ld.facts = ld.facts || ld.docs
+	}
+	var (
+		out    caseContent
+		grants access.Grants
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		errs   []error
+	)
+	fail := func(err error) {
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	}
+	grant := func(clientID string) {
+		g, err := s.grantFor(r, c, clientID)
+		grants = g
+		fail(err)
+	}
+	wg.Go(func() {
+		k, err := s.store.GetCase(ctx, c.OrgID, ld.caseID)
+		out.k = k
+		if err == nil && guest && ld.clientID == "" {
+			grant(k.ClientID)
+		}
+		fail(err)
+	})
+	if guest && ld.clientID != "" {
+		wg.Go(func() { grant(ld.clientID) })
+	}
+	if ld.views {
+		wg.Go(func() {
+			var err error
+			out.views, err = s.store.CaseViews(ctx, c.OrgID, ld.caseID)
+			fail(err)
+		})
+	}
+	if ld.facts {
+		wg.Go(func() {
+			var err error
+			out.facts, err = s.store.CaseFacts(ctx, c.OrgID, ld.caseID)
+			fail(err)
+		})
+	}
+	if ld.docs {
+		wg.Go(func() {
+			var err error
+			out.docs, err = s.store.CaseDocuments(ctx, c.OrgID, ld.caseID)
+			fail(err)
+		})
+	}
+	if ld.extra != nil {
+		wg.Go(func() { fail(ld.extra(ctx)) })
+	}
+	wg.Wait()
+	notFound := casescribe.Errorf(casescribe.ENOTFOUND, "%s", ld.notFound)
+	// Visibility first: for a case the caller cannot see, every other answer (an unknown item
+	// included) is the same not found.
+	caseErr := errors.Join(errs...)
+	if out.k.ID == "" {
+		if code := casescribe.ErrorCode(caseErr); code != casescribe.ENOTFOUND && caseErr != nil {
+			return caseContent{}, caseErr
+		}
+		return caseContent{}, notFound
+	}
+	if ld.clientID != "" && out.k.ClientID != ld.clientID {
+		return caseContent{}, notFound
+	}
+	scope, ok := access.ContentScope(c, out.k, grants, out.views)
+	if !ok {
+		return caseContent{}, notFound
+	}
+	if caseErr != nil {
+		if casescribe.ErrorCode(caseErr) == casescribe.ENOTFOUND {
+			return caseContent{}, notFound
+		}
+		return caseContent{}, caseErr
+	}
+	out.scope = scope
+	return out, nil
+}
+
+// pathCase opens the case named by the path's caseId.
+func (s *Server) pathCase(r *http.Request, c casescribe.Caller, ld contentLoad) (caseContent, error) {
+	id, err := pathID(r, "caseId", "Case")
+	if err != nil {
+		return caseContent{}, err
+	}
+	ld.caseID, ld.notFound = id, "Case not found."
+	return s.openCase(r, c, ld)
+}
+
+// pathItem locates the fact, view or document named by the path parameter, then opens its
+// case with ld; read is called in the same round trip as the case, to read the item itself.
+func (s *Server) pathItem(r *http.Request, c casescribe.Caller, kind, param string, ld contentLoad, read func(ctx context.Context, ref store.Ref) error) (caseContent, store.Ref, error) {
+	what := map[string]string{store.KindFact: "Fact", store.KindView: "View", store.KindDocument: "Document"}[kind]
+	id, err := pathID(r, param, what)
+	if err != nil {
+		return caseContent{}, store.Ref{}, err
+	}
+	ref, err := s.store.Locate(r.Context(), c.OrgID, kind, id)
+	if err != nil {
+		return caseContent{}, store.Ref{}, err
+	}
+	ld.caseID, ld.clientID, ld.notFound = ref.CaseID, ref.ClientID, what+" not found."
+	ld.extra = func(ctx context.Context) error { return read(ctx, ref) }
+	cc, err := s.openCase(r, c, ld)
+	return cc, ref, err
+}
+
+// viewByID returns the view with the given id among views, nil if absent.
+func viewByID(views []casescribe.SavedView, id string) *casescribe.SavedView {
+	for i := range views {
+		if views[i].ID == id {
+			return &views[i]
+		}
+	}
+	return nil
+}

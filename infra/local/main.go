@@ -23,6 +23,7 @@ import (
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/s3files"
 	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
 	"gopkg.in/yaml.v3"
@@ -112,7 +113,7 @@ func run() error {
 		return err
 	}
 	st := store.New(stack.DynamoDB(), tableName)
-	d, err := seed(startCtx, st, stack.Cognito(), poolID)
+	d, err := seed(startCtx, st, stack.Cognito(), poolID, stack.S3(), documentsBucket)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,8 @@ func run() error {
 		return err
 	}
 	mailer := sesmail.New(stack.SES(), mailFrom)
-	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
+	files := s3files.New(stack.S3(), documentsBucket, 0)
+	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL), api.WithFiles(files)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
 		"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(doc)

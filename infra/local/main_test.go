@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -233,6 +235,8 @@ func TestMakeRun(t *testing.T) {
 		t.Errorf("Dan's next request after removal: %d, want 404", status)
 	}
 
+	contentWalkthrough(t, sf, inOrg, knee)
+
 	if raw, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || !bytes.Contains(raw, []byte(sf.UserPoolID)) {
 		t.Errorf("sam-env.json: %v %s", err, raw)
 	}
@@ -291,5 +295,239 @@ func TestPortInUse(t *testing.T) {
 	}
 	if strings.Contains(string(out), "Starting") {
 		t.Errorf("emulators were started before the port check: %q", out)
+	}
+}
+
+// get fetches url and returns the status and the raw body.
+func get(t *testing.T, url string, headers map[string]string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, raw
+}
+
+// signIn signs a seeded account in through cognito-local and returns its headers in the
+// first organization.
+func signIn(t *testing.T, sf stackFile, email string) map[string]string {
+	t.Helper()
+	var a *account
+	for _, acc := range sf.Accounts {
+		if acc.Email == email {
+			a = acc
+		}
+	}
+	if a == nil {
+		t.Fatalf("no seeded account %s in stack.json", email)
+	}
+	var auth struct {
+		AuthenticationResult struct{ IdToken string }
+	}
+	post(t, "POST", sf.CognitoEndpoint+"/", map[string]string{
+		"Content-Type": "application/x-amz-json-1.1",
+		"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+	}, `{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"`+sf.UserPoolClientID+`","AuthParameters":{"USERNAME":"`+a.Email+`","PASSWORD":"`+a.Password+`"}}`, &auth)
+	if auth.AuthenticationResult.IdToken == "" {
+		t.Fatalf("%s cannot sign in", email)
+	}
+	return map[string]string{"Authorization": "Bearer " + auth.AuthenticationResult.IdToken, "X-Org-Id": sf.Organizations[0].ID}
+}
+
+// apiError is the API's error body.
+type apiError struct {
+	Error struct{ Code, Message string }
+}
+
+// factList is the answer of GET /cases/{caseId}/facts.
+type factList struct {
+	Items []struct {
+		ID, Date, Text string
+		Tags           []string
+		KeyFact        bool
+		DocumentID     string
+	}
+	Total    int
+	View     *struct{ ID, Name string }
+	Controls map[string]bool
+}
+
+func (l factList) texts() []string {
+	var out []string
+	for _, f := range l.Items {
+		out = append(out, f.Text)
+	}
+	return out
+}
+
+// contentWalkthrough follows the README's walk-through of case content against the seeded
+// Knee MRI: Gus holds it through the saved view "Imaging", Fiona holds the whole case.
+func contentWalkthrough(t *testing.T, sf stackFile, asAlice map[string]string, knee string) {
+	asGus, asFiona := signIn(t, sf, gusEmail), signIn(t, sf, fionaEmail)
+	facts := sf.APIURL + "/cases/" + knee + "/facts"
+
+	// What the seed says each of them should see.
+	var imaging, key []demoFact
+	for _, f := range kneeFacts {
+		if slices.Contains(f.tags, "imaging") {
+			imaging = append(imaging, f)
+		}
+		if f.key {
+			key = append(key, f)
+		}
+	}
+	slices.SortStableFunc(imaging, func(a, b demoFact) int { return strings.Compare(b.date, a.date) }) // newest first
+	slices.SortStableFunc(key, func(a, b demoFact) int { return strings.Compare(a.date, b.date) })
+	textsOf := func(fs []demoFact) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.text)
+		}
+		return out
+	}
+	cited := map[string]bool{}
+	for _, f := range imaging {
+		cited[f.doc] = f.doc != ""
+	}
+	var gusDocs []string
+	var report demoDocument
+	for _, d := range kneeDocuments {
+		if cited[d.ref] {
+			gusDocs = append(gusDocs, d.name)
+			report = d
+		}
+	}
+	if len(imaging) == 0 || len(gusDocs) != 1 || len(gusDocs) == len(kneeDocuments) {
+		t.Fatalf("the seed no longer shows a view: %d imaging facts, Gus's documents %v of %d", len(imaging), gusDocs, len(kneeDocuments))
+	}
+
+	// 1. Gus: the view's facts only, in its order, the chip named, every control off.
+	var gus factList
+	if status := post(t, "GET", facts, asGus, "", &gus); status != 200 {
+		t.Fatalf("Gus's facts: %d", status)
+	}
+	if got, want := gus.texts(), textsOf(imaging); !slices.Equal(got, want) || gus.Total != len(want) {
+		t.Errorf("Gus's facts = %q (total %d), want the view's %q", got, gus.Total, want)
+	}
+	if gus.View == nil || gus.View.Name != "Imaging" {
+		t.Errorf("Gus's view chip = %+v, want Imaging", gus.View)
+	}
+	if len(gus.Controls) != 3 || gus.Controls["filter"] || gus.Controls["sort"] || gus.Controls["keyFacts"] {
+		t.Errorf("Gus's controls = %v, want filter, sort and keyFacts all false", gus.Controls)
+	}
+
+	// 2. A filter is refused; a fact outside the view answers as an unknown one.
+	var refused apiError
+	if status := post(t, "GET", facts+"?tag=billing", asGus, "", &refused); status != 403 || refused.Error.Code != "view_locked" {
+		t.Errorf("Gus filtering: %d %+v, want 403 view_locked", status, refused)
+	}
+	var billing factList
+	if post(t, "GET", facts+"?tag=billing", asAlice, "", &billing); len(billing.Items) == 0 {
+		t.Fatal("Alice finds no billing fact in Knee MRI")
+	}
+	outside := sf.APIURL + "/facts/" + billing.Items[0].ID
+	if status := post(t, "GET", outside, asAlice, "", nil); status != 200 {
+		t.Errorf("Alice reading the billing fact: %d", status)
+	}
+	if status := post(t, "GET", outside, asGus, "", nil); status != 404 {
+		t.Errorf("Gus reading a fact outside his view: %d, want 404", status)
+	}
+
+	// 3. Documents: only those the view's facts cite; the signed URL returns the seeded bytes.
+	var docs struct{ Items []struct{ ID, Name string } }
+	post(t, "GET", sf.APIURL+"/cases/"+knee+"/documents", asGus, "", &docs)
+	var names []string
+	for _, d := range docs.Items {
+		names = append(names, d.Name)
+	}
+	if !slices.Equal(names, gusDocs) {
+		t.Fatalf("Gus's documents = %q, want %q", names, gusDocs)
+	}
+	var doc struct {
+		Download struct{ Method, URL string }
+	}
+	if status := post(t, "GET", sf.APIURL+"/documents/"+docs.Items[0].ID, asGus, "", &doc); status != 200 || doc.Download.Method != "GET" {
+		t.Fatalf("Gus reading %s: %d %+v", names[0], status, doc)
+	}
+	if status, got := get(t, doc.Download.URL, nil); status != 200 || !bytes.Equal(got, report.bytes()) {
+		t.Errorf("download through the signed URL: %d %q, want the seeded %q", status, got, report.bytes())
+	}
+
+	// 4. Comments on a fact of the view; the export holds exactly the view's facts.
+	mri := ""
+	for _, f := range gus.Items {
+		if f.DocumentID != "" {
+			mri = f.ID
+		}
+	}
+	var comments struct{ Items []struct{ Text string } }
+	if status := post(t, "GET", sf.APIURL+"/facts/"+mri+"/comments", asGus, "", &comments); status != 200 || len(comments.Items) == 0 {
+		t.Errorf("comments on the MRI fact for Gus: %d %+v", status, comments)
+	}
+	if status := post(t, "POST", sf.APIURL+"/facts/"+mri+"/comments", asGus, `{"text":"Consistent with an acute tear."}`, nil); status != 201 {
+		t.Errorf("Gus commenting on a fact of his view: %d, want 201", status)
+	}
+	status, raw := get(t, facts+"/export", asGus)
+	reader := csv.NewReader(bytes.NewReader(raw))
+	reader.FieldsPerRecord = -1 // provenance rows first, then the facts
+	rows, err := reader.ReadAll()
+	if status != 200 || err != nil {
+		t.Fatalf("Gus's export: %d %v\n%s", status, err, raw)
+	}
+	var exported []string
+	for i, row := range rows {
+		if len(row) > 2 && row[0] == "id" {
+			for _, r := range rows[i+1:] {
+				exported = append(exported, r[2])
+			}
+		}
+	}
+	if want := textsOf(imaging); !slices.Equal(exported, want) {
+		t.Errorf("Gus's export holds %q, want the view's %q", exported, want)
+	}
+
+	// 5. Fiona holds the whole case: the Key Facts filter selects the case's key facts.
+	var fiona factList
+	if status := post(t, "GET", facts+"?keyOnly=true", asFiona, "", &fiona); status != 200 {
+		t.Fatalf("Fiona's key facts: %d", status)
+	}
+	if got, want := fiona.texts(), textsOf(key); !slices.Equal(got, want) || fiona.View != nil || !fiona.Controls["filter"] {
+		t.Errorf("Fiona's key facts = %q (view %+v, controls %v), want %q with no view and open controls", got, fiona.View, fiona.Controls, want)
+	}
+
+	// 6. A guest never writes content.
+	var restricted apiError
+	if status := post(t, "POST", facts, asFiona, `{"text":"Deposition set for June 2"}`, &restricted); status != 403 || restricted.Error.Code != "guest_restricted" {
+		t.Errorf("Fiona creating a fact: %d %+v, want 403 guest_restricted", status, restricted)
+	}
+
+	// 7. The view Gus's share uses cannot be deleted.
+	var views struct{ Items []struct{ ID, Name string } }
+	post(t, "GET", sf.APIURL+"/cases/"+knee+"/views", asAlice, "", &views)
+	if !slices.ContainsFunc(views.Items, func(v struct{ ID, Name string }) bool { return v.Name == "Imaging" }) {
+		t.Errorf("Knee MRI's views = %+v, want Imaging among them", views.Items)
+	}
+	for _, v := range views.Items {
+		if v.Name == "Imaging" {
+			var conflict apiError
+			if status := post(t, "DELETE", sf.APIURL+"/views/"+v.ID, asAlice, "", &conflict); status != 409 || conflict.Error.Code != "conflict" {
+				t.Errorf("deleting the view a share uses: %d %+v, want 409 conflict", status, conflict)
+			}
+		}
+	}
+	if status := post(t, "GET", facts, asGus, "", &gus); status != 200 || gus.View == nil {
+		t.Errorf("Gus after the refused delete: %d %+v", status, gus.View)
 	}
 }

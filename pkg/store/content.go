@@ -455,7 +455,7 @@ func (s *Store) DeleteView(ctx context.Context, v casescribe.SavedView) error {
 		var it viewItem
 		_ = attributevalue.UnmarshalMap(old, &it)
 		return casescribe.Errorf(casescribe.ECONFLICT,
-			"This view is shared with guests (%d shares); change or remove those shares first.", it.ShareCount)
+			"This view is shared with guests (shares using it: %d); change or remove those shares first.", it.ShareCount)
 	}
 	return convert("delete view", err)
 }

@@ -1,7 +1,12 @@
-// Package s3files keeps the bytes of case documents in Amazon S3 (aws-sdk-go-v2/service/s3);
-// locally, in s3rver. The API never carries the bytes itself: it checks the caller's access,
-// then hands out a presigned URL, valid for minutes, with which the caller's browser moves the
-// bytes straight to or from the bucket.
+// Package s3files keeps the bytes of case documents in Amazon S3; locally, in s3rver. The API
+// never carries the bytes itself: it checks the caller's access, then hands out a presigned URL,
+// valid for minutes, with which the caller's browser moves the bytes straight to or from the
+// bucket.
+//
+// The package speaks S3's REST API itself and signs with the SDK's Signature Version 4 signer
+// (aws/signer/v4), rather than through the SDK's S3 client: it needs three requests, and the
+// client would add more than a megabyte to every function that keeps document files, past
+// their size budget. Its URLs are the ones the SDK's presigner makes, which a test checks.
 package s3files
 
 import (
@@ -10,14 +15,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
@@ -26,44 +28,66 @@ import (
 // more than a few minutes (a guest whose share is removed keeps an unused URL that long).
 const MaxExpires = 5 * time.Minute
 
-// deleteBatch is the most keys one DeleteObjects call accepts.
-const deleteBatch = 1000
-
 // Files keeps document bytes in one S3 bucket.
 type Files struct {
-	client  *s3.Client
-	presign *s3.PresignClient
 	bucket  string
 	expires time.Duration
+	region  string
+	creds   aws.CredentialsProvider
+	client  aws.HTTPClient
+	// base is where the bucket's objects are, escaped and without a trailing slash: the
+	// bucket's own host (virtual-hosted style), or an endpoint with the bucket as the first
+	// path segment (path style). Unusable when err is set.
+	base string
+	// err is what is wrong with the configuration, returned by every call: New has no error
+	// to return, and a file store that cannot sign must not fail quietly.
+	err error
+	// now is the signing clock; tests fix it.
+	now func() time.Time
 }
 
-// New returns Files on bucket, whose signed URLs expire after expires: 0 (or less) means
-// MaxExpires, more than MaxExpires is cut to it, and the rest is cut to whole seconds (what a
-// signature can state) but never below one second.
-func New(client *s3.Client, bucket string, expires time.Duration) *Files {
-	return &Files{
-		client:  client,
-		presign: s3.NewPresignClient(client),
+// New returns Files on bucket, signed with cfg's credentials (retrieved afresh for every
+// signature, so that temporary ones are renewed) for cfg's region, whose signed URLs expire
+// after expires: 0 (or less) means MaxExpires, more than MaxExpires is cut to it, and the rest
+// is cut to whole seconds (what a signature can state) but never below one second.
+//
+// A non-empty endpoint (s3rver) is reached path-style, since a local server is addressed by its
+// address and not by per-bucket host names; without one, the bucket is addressed by its own
+// host name in the region, as the SDK addresses it. Deletes go through cfg.HTTPClient if set.
+// A configuration that cannot sign (no credentials, no region, an endpoint that is not a URL)
+// makes every call fail.
+func New(cfg aws.Config, endpoint, bucket string, expires time.Duration) *Files {
+	f := &Files{
 		bucket:  bucket,
 		expires: clampExpires(expires),
+		region:  cfg.Region,
+		creds:   cfg.Credentials,
+		client:  cfg.HTTPClient,
+		now:     time.Now,
 	}
+	if f.client == nil {
+		f.client = &http.Client{Timeout: requestTimeout}
+	}
+	// As the SDK's clients do: a provider that fetches credentials (a role's, say) is asked
+	// again only when they expire, not for every signature.
+	if f.creds != nil && !aws.IsCredentialsProvider(f.creds, (*aws.CredentialsCache)(nil)) {
+		f.creds = aws.NewCredentialsCache(f.creds)
+	}
+	f.base, f.err = bucketURL(endpoint, bucket, cfg.Region)
+	if f.err == nil && f.creds == nil {
+		f.err = errors.New("s3files: no credentials")
+	}
+	return f
 }
 
 // FromConfig returns Files on bucket with URLs valid for MaxExpires, for the Lambda functions.
-// A non-empty endpoint (s3rver under sam local) is reached path-style, since a local server
-// is addressed by its address and not by per-bucket host names.
+// A non-empty endpoint (s3rver under sam local) is reached path-style.
 func FromConfig(cfg aws.Config, endpoint, bucket string) *Files {
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
-		}
-	})
-	return New(client, bucket, 0)
+	return New(cfg, endpoint, bucket, 0)
 }
 
-// clampExpires applies New's rules. Whole seconds, because X-Amz-Expires counts seconds and the
-// SDK would silently drop the fraction (half a second would become a URL valid for none).
+// clampExpires applies New's rules. Whole seconds, because X-Amz-Expires counts seconds (half
+// a second would otherwise become a URL valid for none).
 func clampExpires(d time.Duration) time.Duration {
 	switch {
 	case d <= 0 || d > MaxExpires:
@@ -91,25 +115,26 @@ func (f *Files) UploadURL(ctx context.Context, key, contentType string, size int
 	if size < 1 {
 		return casescribe.SignedURL{}, casescribe.Errorf(casescribe.EINVALID, "A document cannot be empty.")
 	}
-	req, err := f.presign.PresignPutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(f.bucket),
-		Key:           aws.String(key),
-		ContentType:   aws.String(contentType),
-		ContentLength: aws.Int64(size),
-		// No server-side encryption header: the bucket's default encryption covers every
-		// object, and a signed one would be one more header every client must send.
-	}, s3.WithPresignExpires(f.expires))
+	req, err := f.request(ctx, http.MethodPut, key, "PutObject", nil)
 	if err != nil {
 		return casescribe.SignedURL{}, fmt.Errorf("sign upload of %s: %w", key, err)
 	}
-	// The type and size bind only if the signature covers them; fail closed should the SDK
+	// No server-side encryption header: the bucket's default encryption covers every object,
+	// and a signed one would be one more header every client must send.
+	req.Header.Set("Content-Type", contentType)
+	req.ContentLength = size
+	signed, header, err := f.presign(ctx, req)
+	if err != nil {
+		return casescribe.SignedURL{}, fmt.Errorf("sign upload of %s: %w", key, err)
+	}
+	// The type and size bind only if the signature covers them; fail closed should the signer
 	// ever stop signing one.
 	for _, h := range []string{"Content-Type", "Content-Length"} {
-		if req.SignedHeader.Get(h) == "" {
+		if header.Get(h) == "" {
 			return casescribe.SignedURL{}, fmt.Errorf("sign upload of %s: %s is not signed", key, h)
 		}
 	}
-	return signedURL(req.Method, req.URL, req.SignedHeader)
+	return signedURL(http.MethodPut, signed, header)
 }
 
 // DownloadURL signs a GET of key, served as an attachment named fileName: the browser saves the
@@ -119,46 +144,17 @@ func (f *Files) DownloadURL(ctx context.Context, key, fileName string) (casescri
 	if key == "" {
 		return casescribe.SignedURL{}, errNoKey
 	}
-	req, err := f.presign.PresignGetObject(ctx, &s3.GetObjectInput{
-		Bucket:                     aws.String(f.bucket),
-		Key:                        aws.String(key),
-		ResponseContentDisposition: aws.String(attachment(fileName)),
-	}, s3.WithPresignExpires(f.expires))
+	req, err := f.request(ctx, http.MethodGet, key, "GetObject", url.Values{
+		"response-content-disposition": {attachment(fileName)},
+	})
 	if err != nil {
 		return casescribe.SignedURL{}, fmt.Errorf("sign download of %s: %w", key, err)
 	}
-	return signedURL(req.Method, req.URL, req.SignedHeader)
-}
-
-// Delete removes the files at keys, in batches of the most one DeleteObjects call takes. Keys
-// already gone are no error (S3 reports them deleted), and no keys make no call.
-func (f *Files) Delete(ctx context.Context, keys ...string) error {
-	// Checked before any call, so that a bad key deletes nothing rather than some.
-	if slices.Contains(keys, "") {
-		return errNoKey
+	signed, header, err := f.presign(ctx, req)
+	if err != nil {
+		return casescribe.SignedURL{}, fmt.Errorf("sign download of %s: %w", key, err)
 	}
-	for start := 0; start < len(keys); start += deleteBatch {
-		batch := keys[start:min(start+deleteBatch, len(keys))]
-		objects := make([]types.ObjectIdentifier, len(batch))
-		for i, k := range batch {
-			objects[i] = types.ObjectIdentifier{Key: aws.String(k)}
-		}
-		out, err := f.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
-			Bucket: aws.String(f.bucket),
-			// Quiet: the answer lists only the keys that failed.
-			Delete: &types.Delete{Objects: objects, Quiet: aws.Bool(true)},
-		})
-		if err != nil {
-			return fmt.Errorf("delete %d files: %w", len(batch), err)
-		}
-		// DeleteObjects succeeds as a call even when single keys fail (access denied, ...).
-		if len(out.Errors) > 0 {
-			first := out.Errors[0]
-			return fmt.Errorf("delete %d files: %d not deleted, first %s: %s", len(batch), len(out.Errors),
-				aws.ToString(first.Key), aws.ToString(first.Code))
-		}
-	}
-	return nil
+	return signedURL(http.MethodGet, signed, header)
 }
 
 // signedURL turns a presigned request into the product's SignedURL. ExpiresAt is read back

@@ -30,13 +30,15 @@ type strictS3 struct {
 
 	mu       sync.Mutex
 	requests []seenRequest
+	inFlight int
+	most     int
 }
 
 // seenRequest is what strictS3 remembers of one request that reached s3rver.
 type seenRequest struct {
 	Method string
+	Path   string // unescaped
 	Query  url.Values
-	Body   []byte
 }
 
 // newStrictS3 starts a strictS3 in front of the shared stack's s3rver.
@@ -64,16 +66,15 @@ func newStrictS3(t *testing.T) *strictS3 {
 			fmt.Fprintf(w, "<Error><Code>%s</Code><Message>%s</Message></Error>", code, msg)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.mu.Lock()
-		s.requests = append(s.requests, seenRequest{Method: r.Method, Query: r.URL.Query(), Body: body})
+		s.requests = append(s.requests, seenRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()})
+		s.inFlight++
+		s.most = max(s.most, s.inFlight)
 		s.mu.Unlock()
 		proxy.ServeHTTP(w, r)
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -85,6 +86,13 @@ func (s *strictS3) seen() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]seenRequest(nil), s.requests...)
+}
+
+// maxInFlight returns the most requests that were at s3rver at once so far.
+func (s *strictS3) maxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.most
 }
 
 // checkSigV4 returns S3's error code and message for a request S3 would refuse for its

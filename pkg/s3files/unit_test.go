@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 func TestClampExpires(t *testing.T) {
@@ -29,12 +28,12 @@ func TestClampExpires(t *testing.T) {
 		{5*time.Minute + time.Second, 5 * time.Minute},
 		{24 * time.Hour, 5 * time.Minute},
 	}
-	client := s3.NewFromConfig(aws.Config{Region: "eu-central-1"})
+	cfg := aws.Config{Region: "eu-central-1"}
 	for _, tt := range tests {
 		if got := clampExpires(tt.in); got != tt.want {
 			t.Errorf("clampExpires(%s) = %s, want %s", tt.in, got, tt.want)
 		}
-		if got := New(client, "b", tt.in).expires; got != tt.want {
+		if got := New(cfg, "", "b", tt.in).expires; got != tt.want {
 			t.Errorf("New(..., %s).expires = %s, want %s", tt.in, got, tt.want)
 		}
 	}
@@ -42,12 +41,12 @@ func TestClampExpires(t *testing.T) {
 
 // Signing needs no server: these check what the URLs state.
 func TestSignedURLStatesItsExpiry(t *testing.T) {
-	client := s3.NewFromConfig(aws.Config{
+	cfg := aws.Config{
 		Region:      "eu-central-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-	})
+	}
 	for _, expires := range []time.Duration{0, time.Second, 90 * time.Second, time.Hour} {
-		f := New(client, "casescribe-documents", expires)
+		f := New(cfg, "", "casescribe-documents", expires)
 		want := clampExpires(expires)
 		up, err := f.UploadURL(context.Background(), "org/case/doc", "application/pdf", 42)
 		if err != nil {

@@ -138,6 +138,9 @@ func run() error {
 	if err := invitePending(startCtx, handler, stack.Cognito(), clientID, d); err != nil {
 		return err
 	}
+	if err := seedChats(startCtx, handler, stack.Cognito(), clientID, d); err != nil {
+		return err
+	}
 
 	apiURL := "http://" + ln.Addr().String()
 	sf := stackFile{APIURL: apiURL, AppBaseURL: *appBaseURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -42,6 +43,8 @@ type demoOrg struct {
 type demo struct {
 	Accounts      []*account `json:"accounts"`
 	Organizations []*demoOrg `json:"organizations"`
+	// knee is what seedChats needs of "Knee MRI", whose chats are seeded once the API serves.
+	knee kneeSeed
 }
 
 // pendingInvitee is invited by the seed through the API itself, so that its email waits in
@@ -52,26 +55,48 @@ const pendingInvitee = "erin@cocounsel.example"
 // same handler and authorizer a client reaches.
 func invitePending(ctx context.Context, h http.Handler, cog *cip.Client, clientID string, d *demo) error {
 	admin, org := d.Accounts[0], d.Organizations[0]
-	token, _, err := localstack.SignIn(ctx, cog, clientID, admin.Email, admin.Password)
+	token, err := idToken(ctx, cog, clientID, admin)
 	if err != nil {
 		return fmt.Errorf("seed invitation: %w", err)
 	}
 	body := `{"email":"` + pendingInvitee + `","name":"Erin Cole","role":"guest"}`
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/invitations", strings.NewReader(body))
+	if err := call(ctx, h, token, org.ID, http.MethodPost, "/invitations", body, http.StatusCreated, nil); err != nil {
+		return fmt.Errorf("seed invitation: %w", err)
+	}
+	return nil
+}
+
+// idToken signs a demo account in through cognito-local and returns its ID token.
+func idToken(ctx context.Context, cog *cip.Client, clientID string, a *account) (string, error) {
+	token, _, err := localstack.SignIn(ctx, cog, clientID, a.Email, a.Password)
+	return token, err
+}
+
+// call sends one request to h as the holder of token in organization orgID, checks that it
+// answers want, and decodes the answer into out unless out is nil.
+func call(ctx context.Context, h http.Handler, token, orgID, method, path, body string, want int, out any) error {
+	req := httptest.NewRequestWithContext(ctx, method, path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("X-Org-Id", org.ID)
+	req.Header.Set("X-Org-Id", orgID)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusCreated {
-		return fmt.Errorf("seed invitation: %d %s", rec.Code, rec.Body.String())
+	if rec.Code != want {
+		return fmt.Errorf("%s %s: %d %s", method, path, rec.Code, rec.Body.String())
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return nil
 }
 
 // seed creates the demo logins in Cognito and the demo firms in the table: a firm with an
 // admin and a member, and a second firm where the same admin login is a guest. The first
-// firm's case "Knee MRI" gets content, shared with two guests who see it differently (see
-// seedKneeMRI); its documents' bytes go to bucket through files.
+// firm's case "Knee MRI" gets content (see seedKneeMRI), and its documents' bytes go to bucket
+// through files. Its chats, and the share of the guest limited to a view, need the API: see
+// seedChats.
 func seed(ctx context.Context, st *store.Store, cog *cip.Client, poolID string, files *s3.Client, bucket string) (*demo, error) {
 	alice := &account{Email: "alice@harborvale.example", Name: "Alice Harbor"}
 	bob := &account{Email: "bob@harborvale.example", Name: "Bob Vale"}
@@ -155,9 +180,11 @@ func seed(ctx context.Context, st *store.Store, cog *cip.Client, poolID string, 
 		d.Organizations = append(d.Organizations, f.org)
 	}
 	people := kneePeople{admin: alice, member: bob, coCounsel: fiona, expert: gus}
-	if err := seedKneeMRI(ctx, st, files, bucket, knee, people, now); err != nil {
+	imagingID, err := seedKneeMRI(ctx, st, files, bucket, knee, people, now)
+	if err != nil {
 		return nil, fmt.Errorf("seed Knee MRI: %w", err)
 	}
+	d.knee = kneeSeed{kase: knee, people: people, imagingID: imagingID}
 	return d, nil
 }
 
@@ -213,10 +240,10 @@ type kneePeople struct {
 }
 
 // seedKneeMRI gives case k facts, documents (records and bytes), two saved views, comments and
-// a summary, then shares it with two guests: the co-counsel the whole case, the medical expert
-// only the view "Imaging". Each view is created before any share names it: the store counts
-// the shares of a view, and refuses a share of a view that does not exist.
-func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket string, k casescribe.Case, p kneePeople, now time.Time) error {
+// a summary, shares the whole case with the co-counsel, and returns the id of the view
+// "Imaging". The medical expert's share, limited to that view, waits for the chats it carries
+// (seedChats): a share can list only chats that exist.
+func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket string, k casescribe.Case, p kneePeople, now time.Time) (string, error) {
 	docIDs := map[string]string{}
 	for _, dd := range kneeDocuments {
 		data := dd.bytes()
@@ -225,10 +252,10 @@ func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket 
 			UploaderID: p.member.UserID, UploaderName: p.member.Name, CreatedAt: now}
 		if _, err := files.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(doc.FileKey()),
 			Body: bytes.NewReader(data), ContentType: aws.String(doc.ContentType)}); err != nil {
-			return fmt.Errorf("document %s: %w", dd.name, err)
+			return "", fmt.Errorf("document %s: %w", dd.name, err)
 		}
 		if err := st.CreateDocument(ctx, doc); err != nil {
-			return fmt.Errorf("document %s: %w", dd.name, err)
+			return "", fmt.Errorf("document %s: %w", dd.name, err)
 		}
 		docIDs[dd.ref] = doc.ID
 	}
@@ -239,7 +266,7 @@ func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket 
 			Text: df.text, Date: df.date, Tags: df.tags, KeyFact: df.key, DocumentID: docIDs[df.doc],
 			CreatedBy: p.member.UserID, CreatedAt: now, UpdatedAt: now, Version: 1}
 		if err := st.CreateFact(ctx, f); err != nil {
-			return fmt.Errorf("fact %s: %w", df.ref, err)
+			return "", fmt.Errorf("fact %s: %w", df.ref, err)
 		}
 		factIDs[df.ref] = f.ID
 	}
@@ -255,7 +282,7 @@ func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket 
 		v.OrgID, v.CaseID, v.ClientID, v.ID = k.OrgID, k.ID, k.ClientID, ulid.Make().String()
 		v.CreatedBy, v.CreatedAt, v.UpdatedAt = p.admin.UserID, now, now
 		if err := st.CreateView(ctx, *v); err != nil {
-			return fmt.Errorf("view %s: %w", v.Name, err)
+			return "", fmt.Errorf("view %s: %w", v.Name, err)
 		}
 	}
 	imaging := views[0]
@@ -274,7 +301,7 @@ func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket 
 		cm := casescribe.Comment{OrgID: k.OrgID, CaseID: k.ID, FactID: factIDs[c.fact], ID: ulid.Make().String(),
 			Text: c.text, AuthorID: c.author.UserID, AuthorName: c.author.Name, CreatedAt: now}
 		if err := st.CreateComment(ctx, cm, 1); err != nil {
-			return fmt.Errorf("comment on %s: %w", c.fact, err)
+			return "", fmt.Errorf("comment on %s: %w", c.fact, err)
 		}
 	}
 
@@ -284,19 +311,104 @@ func seedKneeMRI(ctx context.Context, st *store.Store, files *s3.Client, bucket 
 			"shows a complex medial meniscus tear; he had an arthroscopic partial meniscectomy on 2025-03-10 " +
 			"and is in physical therapy. Open: causation opinion (Gus Ward), operative report, medical lien."}
 	if err := st.PutSummary(ctx, summary, k.ClientID, 0); err != nil {
-		return fmt.Errorf("summary: %w", err)
+		return "", fmt.Errorf("summary: %w", err)
 	}
 
-	for _, g := range []struct {
-		guest  *account
-		viewID string
-	}{{p.coCounsel, ""}, {p.expert, imaging.ID}} {
-		sh := casescribe.Share{OrgID: k.OrgID, ID: ulid.Make().String(), GuestID: g.guest.UserID, GuestName: g.guest.Name,
-			GuestEmail: g.guest.Email, Scope: casescribe.ScopeCase, ClientID: k.ClientID, CaseID: k.ID, ViewID: g.viewID,
-			Version: 1, CreatedBy: p.admin.UserID, CreatedAt: now, UpdatedAt: now}
-		if err := st.CreateShare(ctx, sh); err != nil {
-			return fmt.Errorf("share with %s: %w", g.guest.Email, err)
+	sh := casescribe.Share{OrgID: k.OrgID, ID: ulid.Make().String(), GuestID: p.coCounsel.UserID, GuestName: p.coCounsel.Name,
+		GuestEmail: p.coCounsel.Email, Scope: casescribe.ScopeCase, ClientID: k.ClientID, CaseID: k.ID,
+		Version: 1, CreatedBy: p.admin.UserID, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateShare(ctx, sh); err != nil {
+		return "", fmt.Errorf("share with %s: %w", p.coCounsel.Email, err)
+	}
+	return imaging.ID, nil
+}
+
+// kneeSeed is what seedChats needs of "Knee MRI".
+type kneeSeed struct {
+	kase      casescribe.Case
+	people    kneePeople
+	imagingID string
+}
+
+// demoChat is an Ask AI chat of "Knee MRI", started by the member Bob, with its questions.
+type demoChat struct {
+	title string
+	asks  []demoAsk
+	// shared says the chat goes on the medical expert's share.
+	shared bool
+}
+
+// demoAsk is a question asked in a chat by the staff account of role asker.
+type demoAsk struct {
+	asker casescribe.Role
+	text  string
+}
+
+// The chats of "Knee MRI". Every answer in them is drawn from the whole case, as staff see it,
+// so Gus, limited to the view "Imaging", reads the questions of the shared chat but not its
+// answers, even Alice's, which quotes only a fact of his view.
+const (
+	sharedChatTitle = "Imaging review"
+	staffChatTitle  = "Billing"
+	// sharedQuestion's answer quotes the MRI, the invoice and the follow-up MRI.
+	sharedQuestion = "What did the MRI show and what did it cost?"
+)
+
+var kneeChats = []demoChat{
+	{title: sharedChatTitle, shared: true, asks: []demoAsk{
+		{casescribe.RoleMember, sharedQuestion},
+		{casescribe.RoleAdmin, "Was there a fracture?"},
+	}},
+	{title: staffChatTitle, asks: []demoAsk{
+		{casescribe.RoleMember, "What has been billed so far?"},
+	}},
+}
+
+// seedChats starts the chats of "Knee MRI" and asks their questions through the API, as Bob
+// and Alice, so that the recorded answers are the real local answerer's; then shares the case
+// with Gus, limited to the view "Imaging" and carrying the shared chat, through the API too.
+func seedChats(ctx context.Context, h http.Handler, cog *cip.Client, clientID string, d *demo) error {
+	org, k, p := d.Organizations[0], d.knee.kase, d.knee.people
+	tokens := map[casescribe.Role]string{}
+	for role, a := range map[casescribe.Role]*account{casescribe.RoleAdmin: p.admin, casescribe.RoleMember: p.member} {
+		token, err := idToken(ctx, cog, clientID, a)
+		if err != nil {
+			return fmt.Errorf("seed chats: %w", err)
+		}
+		tokens[role] = token
+	}
+	var shared []string
+	for _, dc := range kneeChats {
+		var chat struct {
+			ID string `json:"id"`
+		}
+		if err := call(ctx, h, tokens[casescribe.RoleMember], org.ID, http.MethodPost, "/cases/"+k.ID+"/chats",
+			`{"title":`+jsonString(dc.title)+`}`, http.StatusCreated, &chat); err != nil {
+			return fmt.Errorf("seed chat %s: %w", dc.title, err)
+		}
+		for _, q := range dc.asks {
+			if err := call(ctx, h, tokens[q.asker], org.ID, http.MethodPost, "/chats/"+chat.ID+"/messages",
+				`{"text":`+jsonString(q.text)+`}`, http.StatusCreated, nil); err != nil {
+				return fmt.Errorf("seed chat %s: %w", dc.title, err)
+			}
+		}
+		if dc.shared {
+			shared = append(shared, chat.ID)
 		}
 	}
+	body, err := json.Marshal(map[string]any{"guestId": p.expert.UserID, "scope": casescribe.ScopeCase,
+		"viewId": d.knee.imagingID, "chatIds": shared})
+	if err != nil {
+		return fmt.Errorf("share with %s: %w", p.expert.Email, err)
+	}
+	if err := call(ctx, h, tokens[casescribe.RoleAdmin], org.ID, http.MethodPost, "/cases/"+k.ID+"/shares", string(body), http.StatusCreated, nil); err != nil {
+		return fmt.Errorf("share with %s: %w", p.expert.Email, err)
+	}
 	return nil
+}
+
+// jsonString quotes s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always encodes
+	return string(b)
 }

@@ -236,6 +236,7 @@ func TestMakeRun(t *testing.T) {
 	}
 
 	contentWalkthrough(t, sf, inOrg, knee)
+	chatWalkthrough(t, sf, knee)
 
 	if raw, err := os.ReadFile(filepath.Join(state, "sam-env.json")); err != nil || !bytes.Contains(raw, []byte(sf.UserPoolID)) {
 		t.Errorf("sam-env.json: %v %s", err, raw)
@@ -530,4 +531,169 @@ func contentWalkthrough(t *testing.T, sf stackFile, asAlice map[string]string, k
 	if status := post(t, "GET", facts, asGus, "", &gus); status != 200 || gus.View == nil {
 		t.Errorf("Gus after the refused delete: %d %+v", status, gus.View)
 	}
+}
+
+// chat is the answer of GET /chats/{chatId}.
+type chat struct {
+	ID, Title string
+	Shared    bool
+	Exchanges []exchange
+}
+
+// exchange is one question and its answer, as the API shows it to the caller.
+type exchange struct {
+	Question  string
+	AskedBy   struct{ Name string }
+	Answer    string
+	Citations []string
+	Actions   []struct {
+		Kind, Status string
+		FactIDs      []string
+	}
+	Redacted bool
+}
+
+// The README's Ask AI walk-through asks these.
+const (
+	invoiceQuestion = "What was the MRI invoice, and how much?"
+	createRequest   = "Create a fact: Deposition of the treating surgeon set for 2025-06-02"
+)
+
+// chatWalkthrough follows the README's Ask AI walk-through against the seeded chats of Knee
+// MRI: Gus, limited to the view "Imaging", holds the shared chat; Bob works in the other.
+func chatWalkthrough(t *testing.T, sf stackFile, knee string) {
+	asGus, asBob := signIn(t, sf, gusEmail), signIn(t, sf, "bob@harborvale.example")
+	chats := sf.APIURL + "/cases/" + knee + "/chats"
+	facts := sf.APIURL + "/cases/" + knee + "/facts"
+	var shared, staff demoChat
+	for _, c := range kneeChats {
+		if c.shared {
+			shared = c
+		} else {
+			staff = c
+		}
+	}
+	if shared.title == "" || staff.title == "" {
+		t.Fatalf("the seed no longer has a shared and an unshared chat: %+v", kneeChats)
+	}
+
+	// What Gus sees of the case, and where the invoice is.
+	var gusFacts, billing factList
+	post(t, "GET", facts, asGus, "", &gusFacts)
+	inView := map[string]bool{}
+	for _, f := range gusFacts.Items {
+		inView[f.ID] = true
+	}
+	if post(t, "GET", facts+"?tag=billing", asBob, "", &billing); len(billing.Items) != 1 {
+		t.Fatalf("Bob's billing facts = %q, want the invoice", billing.texts())
+	}
+	invoice := billing.Items[0]
+	leaks := func(s string) bool {
+		return strings.Contains(s, invoice.ID) || strings.Contains(s, invoice.Text) || strings.Contains(s, "2,450")
+	}
+
+	// 1. Gus lists the shared chat only; the other is not found for him.
+	type listed struct {
+		ID, Title string
+		Shared    bool
+	}
+	var gusChats, bobChats struct{ Items []listed }
+	if status := post(t, "GET", chats, asGus, "", &gusChats); status != 200 || len(gusChats.Items) != 1 ||
+		gusChats.Items[0].Title != shared.title || !gusChats.Items[0].Shared {
+		t.Fatalf("Gus's chats: %d %+v, want %q alone, shared", status, gusChats.Items, shared.title)
+	}
+	post(t, "GET", chats, asBob, "", &bobChats)
+	ids := map[string]string{}
+	for _, c := range bobChats.Items {
+		ids[c.Title] = c.ID
+	}
+	if len(bobChats.Items) != 2 || ids[shared.title] != gusChats.Items[0].ID || ids[staff.title] == "" {
+		t.Fatalf("Bob's chats = %+v, want %q and %q", bobChats.Items, shared.title, staff.title)
+	}
+	if status := post(t, "GET", sf.APIURL+"/chats/"+ids[staff.title], asGus, "", nil); status != 404 {
+		t.Errorf("Gus opening the unshared chat: %d, want 404", status)
+	}
+
+	// 2. In the shared chat he reads every question and none of the answers: they were drawn
+	// from the whole case. Bob reads them whole, the invoice cited.
+	sharedURL := sf.APIURL + "/chats/" + ids[shared.title]
+	var gusView, bobView chat
+	status, raw := get(t, sharedURL, asGus)
+	if err := json.Unmarshal(raw, &gusView); status != 200 || err != nil || len(gusView.Exchanges) != len(shared.asks) {
+		t.Fatalf("Gus opening the shared chat: %d %v %s", status, err, raw)
+	}
+	for i, e := range gusView.Exchanges {
+		if e.Question != shared.asks[i].text || !e.Redacted || len(e.Citations) != 0 || len(e.Actions) != 0 {
+			t.Errorf("Gus reads exchange %d as %+v, want the question %q with its answer redacted", i, e, shared.asks[i].text)
+		}
+	}
+	if leaks(string(raw)) {
+		t.Errorf("the shared chat shows Gus the invoice: %s", raw)
+	}
+	post(t, "GET", sharedURL, asBob, "", &bobView)
+	if len(bobView.Exchanges) == 0 || bobView.Exchanges[0].Question != sharedQuestion || bobView.Exchanges[0].Redacted ||
+		!slices.Contains(bobView.Exchanges[0].Citations, invoice.ID) || !strings.Contains(bobView.Exchanges[0].Answer, invoice.Text) {
+		t.Errorf("Bob reads his exchange as %+v, want it whole, quoting and citing the invoice", bobView.Exchanges)
+	}
+
+	// 3. Gus asks about the invoice: answered from his view, with no trace of it.
+	var answer exchange
+	status, asked := send(t, "POST", sharedURL+"/messages", asGus, `{"text":`+jsonString(invoiceQuestion)+`}`, &answer)
+	if status != 201 || answer.Redacted || leaks(answer.Answer) || slices.Contains(answer.Citations, invoice.ID) || strings.Contains(asked, invoice.ID) {
+		t.Errorf("Gus asking about the invoice: %d %s", status, asked)
+	}
+	for _, id := range answer.Citations {
+		if !inView[id] {
+			t.Errorf("Gus's answer cites %s, outside his view", id)
+		}
+	}
+	if post(t, "GET", sharedURL, asGus, "", &gusView); len(gusView.Exchanges) != len(shared.asks)+1 || gusView.Exchanges[len(shared.asks)].Redacted {
+		t.Errorf("Gus reading back his own answer: %+v", gusView.Exchanges)
+	}
+
+	// 4. Gus asks Ask AI to create a fact: told no, and nothing is written.
+	var before, after factList
+	post(t, "GET", facts, asBob, "", &before)
+	var refused exchange
+	if status := post(t, "POST", sharedURL+"/messages", asGus, `{"text":`+jsonString(createRequest)+`}`, &refused); status != 201 ||
+		len(refused.Actions) != 0 || !strings.Contains(refused.Answer, "can't") {
+		t.Errorf("Gus asking to create a fact: %d %+v, want a refusal and no action", status, refused)
+	}
+	if post(t, "GET", facts, asBob, "", &after); after.Total != before.Total {
+		t.Errorf("facts after Gus's request: %d, want %d", after.Total, before.Total)
+	}
+
+	// 5. Bob asks the same in his chat: carried out with his permissions, and recorded.
+	staffURL := sf.APIURL + "/chats/" + ids[staff.title]
+	var done exchange
+	if status := post(t, "POST", staffURL+"/messages", asBob, `{"text":`+jsonString(createRequest)+`}`, &done); status != 201 ||
+		len(done.Actions) != 1 || done.Actions[0].Kind != "create_fact" || done.Actions[0].Status != "done" || len(done.Actions[0].FactIDs) != 1 {
+		t.Fatalf("Bob asking to create a fact: %d %+v", status, done)
+	}
+	var created struct{ Text, Date string }
+	wantText := strings.TrimPrefix(createRequest, "Create a fact: ")
+	if status := post(t, "GET", sf.APIURL+"/facts/"+done.Actions[0].FactIDs[0], asBob, "", &created); status != 200 ||
+		created.Text != wantText || created.Date != "2025-06-02" {
+		t.Errorf("the fact Bob's request created: %d %+v, want %q dated 2025-06-02", status, created, wantText)
+	}
+	if post(t, "GET", facts, asBob, "", &after); after.Total != before.Total+1 {
+		t.Errorf("facts after Bob's request: %d, want %d", after.Total, before.Total+1)
+	}
+	var recorded chat
+	post(t, "GET", staffURL, asBob, "", &recorded)
+	if n := len(recorded.Exchanges); n != len(staff.asks)+1 || len(recorded.Exchanges[n-1].Actions) != 1 ||
+		!slices.Equal(recorded.Exchanges[n-1].Actions[0].FactIDs, done.Actions[0].FactIDs) {
+		t.Errorf("Bob's chat does not record the action: %+v", recorded.Exchanges)
+	}
+}
+
+// send is post that also returns the raw answer.
+func send(t *testing.T, method, url string, headers map[string]string, body string, out any) (int, string) {
+	t.Helper()
+	var raw json.RawMessage
+	status := post(t, method, url, headers, body, &raw)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s %s: %d %s", method, url, status, raw)
+	}
+	return status, string(raw)
 }

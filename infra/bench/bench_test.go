@@ -345,3 +345,156 @@ func TestTypicalWaves(t *testing.T) {
 		t.Error("no requests: want 0 waves")
 	}
 }
+
+func TestLogicalID(t *testing.T) {
+	for dir, want := range map[string]string{"get-me": "GetMeFunction", "post-chat-message": "PostChatMessageFunction", "authorizer": "AuthorizerFunction"} {
+		if got := logicalID(dir); got != want {
+			t.Errorf("logicalID(%q) = %q, want %q", dir, got, want)
+		}
+	}
+}
+
+// A function's own variables come from its resource; a !Ref of a parameter is its default,
+// anything only a deployment knows a named stand-in.
+func TestTemplateVariables(t *testing.T) {
+	raw := []byte(`
+Parameters:
+  MailFrom:
+    Type: String
+    Default: no-reply@example.com
+Globals:
+  Function:
+    Environment:
+      Variables:
+        TABLE_NAME: !Ref Table
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: t
+  GetMeFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Description: GET /me
+  CreateInvitationFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          MAIL_FROM: !Ref MailFrom
+          AI_PROVIDER: bedrock
+          QUEUE_URL: !GetAtt Queue.QueueUrl
+`)
+	vars, standIns, err := templateVariables(raw, []string{"get-me", "create-invitation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vars["get-me"]) != 0 {
+		t.Errorf("get-me: %v, want no variables of its own", vars["get-me"])
+	}
+	want := map[string]string{"MAIL_FROM": "no-reply@example.com", "AI_PROVIDER": "bedrock", "QUEUE_URL": "bench-CreateInvitationFunction"}
+	if !maps.Equal(vars["create-invitation"], want) {
+		t.Errorf("create-invitation: %v, want %v", vars["create-invitation"], want)
+	}
+	if !slices.Equal(standIns, []string{"create-invitation QUEUE_URL"}) {
+		t.Errorf("standIns = %v", standIns)
+	}
+	if _, _, err := templateVariables(raw, []string{"delete-me"}); err == nil {
+		t.Error("a function without a resource: want an error")
+	}
+}
+
+// Deleting a case is held to a budget of its own, and its write calls are counted against the
+// issue's one.
+func TestRoundTripBudgets(t *testing.T) {
+	r := &results{roundTrips: roundTrips{passed: true, rows: []roundTripRow{
+		{ID: "authorizer", Route: "authorizer", Kind: "authorizer", Calls: 1, Waves: 1, Operations: []string{"GetItem"}, Budget: "exactly one GetItem", Met: true},
+		{ID: "getCase", Route: "GET /cases/{caseId}", Kind: "read one", Status: 200, Calls: 2, Waves: 2, Operations: []string{"GetItem", "GetItem"}, Budget: "at most 2 waves", Met: true},
+		{ID: "createFact", Route: "POST /cases/{caseId}/facts", Kind: "change", Status: 201, Calls: 2, Writes: 1, Waves: 2, Operations: []string{"GetItem", "TransactWriteItems"}, Budget: oneWrite, Met: true},
+		{ID: "deleteCase", Route: "DELETE /cases/{caseId}", Kind: "change", Status: 204, Calls: 5, Writes: 2, Waves: 5,
+			Operations: []string{"GetItem", "Query", "TransactWriteItems", "Query", "BatchWriteItem"}, Budget: "one transaction, then purge batches", Met: true},
+		{ID: "listFacts (guest, view)", Route: "GET /cases/{caseId}/facts", Kind: "guest read", Status: 200, Calls: 4, Waves: 2, Operations: []string{"Query", "GetItem", "Query", "GetItem"}, Budget: "at most 2 waves", Met: true},
+	}}}
+	budgets := r.roundTripBudgets()
+	if len(budgets) != 4 {
+		t.Fatalf("%d budgets, want 4", len(budgets))
+	}
+	count := func(b roundTripBudget) (n int) {
+		for _, row := range r.roundTrips.rows {
+			if b.match(row) {
+				n++
+			}
+		}
+		return n
+	}
+	for i, want := range []int{1, 2, 1, 1} {
+		if got := count(budgets[i]); got != want {
+			t.Errorf("budget %q covers %d rows, want %d", budgets[i].name, got, want)
+		}
+	}
+	if b := budgets[3]; b.limit != "one transaction, then purge batches" || !strings.Contains(b.note(), "deleteCase made 2 write calls (1 TransactWriteItems + 1 BatchWriteItem)") {
+		t.Errorf("delete case budget: %q, note %q", b.limit, b.note())
+	}
+	var b md
+	r.roundTripSection(&b)
+	out := b.String()
+	for _, want := range []string{"`GET /cases/{caseId}/facts` *(guest, view)*", "**`DELETE /cases/{caseId}`** is held to a budget of its own", "1 batch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("round-trip section lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The whole report renders from a run's results without a figure missing its data.
+func TestMarkdown(t *testing.T) {
+	ms := time.Millisecond
+	m := func(d time.Duration) *measurement { return fakeMeasurement(d, 4, 2, 4) }
+	vc := func(orgCases, facts int) viewCase {
+		return viewCase{orgCases: orgCases, facts: facts, inView: facts / 4, listed: min(facts/4, 50)}
+	}
+	r := &results{
+		opt:       options{starts: 3, requests: 10, scaleRequests: 10, warmup: 1, shares: []int{1}},
+		machine:   machine{CPU: "test", Cores: 2, Memory: "1 GiB", Go: "go", OSArch: "linux/amd64"},
+		functions: []string{"authorizer", "get-me", "get-document", "post-chat-message"},
+		roundTrips: roundTrips{passed: true, rows: []roundTripRow{
+			{ID: "authorizer", Route: "authorizer", Kind: "authorizer", Calls: 1, Waves: 1, Operations: []string{"GetItem"}, Budget: "exactly one GetItem", Met: true},
+		}},
+		coldStarts: []coldStartRow{{Name: hello, Median: 4 * ms}, {Name: helloSDK, Median: 5 * ms}, {Name: helloConfig, Median: 6 * ms},
+			{Name: helloTemplate, Median: 5 * ms}, {Name: "authorizer", Median: 8 * ms}, {Name: "get-me", Median: 6 * ms},
+			{Name: "get-document", Median: 7 * ms}, {Name: "post-chat-message", Median: 10 * ms}},
+		sizes: []binarySize{{Name: "authorizer", Raw: 9e6}, {Name: "get-me", Raw: 9.5e6}, {Name: "get-document", Raw: 9.6e6},
+			{Name: "post-chat-message", Raw: 10.7e6}, {Name: hello, Raw: 5e6}, {Name: helloSDK, Raw: 6e6}, {Name: helloConfig, Raw: 7e6}, {Name: helloTemplate, Raw: 8e6}},
+		links: map[string]linkage{"get-me": {Services: []string{"dynamodb", "ses"}}, "get-document": {Services: []string{"dynamodb", "ses"}, Files: true},
+			"post-chat-message": {Services: []string{"bedrockruntime", "dynamodb", "ses"}}},
+		functionEnv: map[string]map[string]string{"post-chat-message": {"AI_PROVIDER": "bedrock"}},
+		latency:     []*measurement{m(2 * ms)},
+		latencyView: vc(6, 200),
+		scale: []scaleRow{
+			{cases: 1, clients: 1, authorizer: m(ms), read: m(2 * ms), guests: []guestScale{{shares: 1, listed: 1, read: m(2 * ms), list: m(3 * ms)}}},
+			{cases: 100, clients: 1, authorizer: m(ms), read: m(2 * ms), guests: []guestScale{{shares: 1, listed: 1, read: m(2 * ms), list: m(3 * ms)}}},
+		},
+		scaleViews: []factListRow{{viewCase: vc(1, 200), list: fakeMeasurement(4*ms, 4, 2, 204)}, {viewCase: vc(100, 200), list: fakeMeasurement(4*ms, 4, 2, 204)}},
+		factViews: []factListRow{
+			{viewCase: vc(3, 20), list: fakeMeasurement(2*ms, 4, 2, 24), member: fakeMeasurement(2*ms, 3, 2, 23)},
+			{viewCase: vc(3, 2000), list: fakeMeasurement(40*ms, 4, 2, 2004), member: fakeMeasurement(40*ms, 3, 2, 2003)},
+		},
+	}
+	out := r.markdown()
+	for _, want := range []string{
+		"| Binary size (linux/arm64) | at most 10.00 MB raw | **miss**: 3 of 4 functions (not met: post-chat-message, over by up to 0.70 MB; see §3) |",
+		"They link the AWS SDK client bedrockruntime, which no function within budget links",
+		"| keep document files (link pkg/s3files, use `DOCUMENTS_BUCKET`) | 1 |",
+		"| ask the AI (link bedrockruntime, `AI_PROVIDER=bedrock`) | 1 | +6.00 ms | +6.00 ms (post-chat-message) | 10.70 MB (post-chat-message) | init **miss**, size **miss** |",
+		"Scale of a guest's fact list under a saved view with the organization's cases | no growth | pass",
+		"**grows with the facts outside the view**",
+		"as the member's list of the whole case does",
+		"### A guest's fact list under a saved view",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "%!") {
+		t.Errorf("report has a formatting error:\n%s", out)
+	}
+}

@@ -169,7 +169,13 @@ type linkage struct {
 	// Template is whether text/template (which html/template builds on) is linked: its use of
 	// reflection keeps the linker from dropping unused exported methods, of every type.
 	Template bool
+	// Files is whether the document file store (pkg/s3files: S3 requests signed with the SDK's
+	// SigV4 signer, without the SDK's S3 client) is linked.
+	Files bool
 }
+
+// filesPackage is the import path of the document file store.
+const filesPackage = "github.com/casescribe/sharing/pkg/s3files"
 
 // awsService matches the import path of an AWS SDK service client.
 var awsService = regexp.MustCompile(`^github\.com/aws/aws-sdk-go-v2/service/([a-z0-9]+)$`)
@@ -207,6 +213,7 @@ func linkages(ctx context.Context, root string, functions []string) (map[string]
 				l.Services = append(l.Services, m[1])
 			}
 			l.Template = l.Template || dep == "text/template"
+			l.Files = l.Files || dep == filesPackage
 		}
 		links[path.Base(fields[0])] = l
 	}

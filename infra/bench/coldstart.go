@@ -78,11 +78,11 @@ func coldStartOnce(ctx context.Context, name, bin string, extra map[string]strin
 
 // measureColdStarts starts every binary once to warm the page cache, then starts times more
 // each, interleaved: each round starts every binary once, beginning one further along the list
-// than the round before, so that drift in the machine's load spreads over all of them. It
-// returns the measured inits by name.
-func measureColdStarts(ctx context.Context, bins map[string]string, names []string, extra map[string]string, times int) (map[string][]time.Duration, error) {
+// than the round before, so that drift in the machine's load spreads over all of them. env
+// is the configuration of each binary. It returns the measured inits by name.
+func measureColdStarts(ctx context.Context, bins map[string]string, names []string, env func(name string) map[string]string, times int) (map[string][]time.Duration, error) {
 	for _, name := range names {
-		if _, err := coldStartOnce(ctx, name, bins[name], extra); err != nil {
+		if _, err := coldStartOnce(ctx, name, bins[name], env(name)); err != nil {
 			return nil, err
 		}
 	}
@@ -90,7 +90,7 @@ func measureColdStarts(ctx context.Context, bins map[string]string, names []stri
 	for round := range times {
 		for i := range names {
 			name := names[(round+i)%len(names)]
-			d, err := coldStartOnce(ctx, name, bins[name], extra)
+			d, err := coldStartOnce(ctx, name, bins[name], env(name))
 			if err != nil {
 				return nil, err
 			}

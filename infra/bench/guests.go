@@ -29,9 +29,15 @@ func (p *inProcess) addGuest(ctx context.Context, orgID, orgName string, u cases
 // and the counters of the membership, the case or the client are written with it, as the
 // route writes them. caseID is "" for a client share. It returns the share's id.
 func (p *inProcess) share(ctx context.Context, orgID string, guest casescribe.User, clientID, caseID string) (string, error) {
+	return p.shareWith(ctx, orgID, guest, clientID, caseID, "")
+}
+
+// shareWith is share, limited to the saved view viewID of the case when viewID is not "" (the
+// view's share counter is written in the same transaction).
+func (p *inProcess) shareWith(ctx context.Context, orgID string, guest casescribe.User, clientID, caseID, viewID string) (string, error) {
 	now := time.Now().UTC()
 	sh := casescribe.Share{OrgID: orgID, ID: ulid.Make().String(), GuestID: guest.ID, GuestName: guest.Name,
-		GuestEmail: guest.Email, Scope: casescribe.ScopeClient, ClientID: clientID, CaseID: caseID, Version: 1,
+		GuestEmail: guest.Email, Scope: casescribe.ScopeClient, ClientID: clientID, CaseID: caseID, ViewID: viewID, Version: 1,
 		CreatedBy: p.admin.user.ID, CreatedAt: now, UpdatedAt: now}
 	if caseID != "" {
 		sh.Scope = casescribe.ScopeCase

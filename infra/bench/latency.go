@@ -334,7 +334,7 @@ func (m *measurement) moreWaves() float64 {
 // counts formats a min..max count.
 func counts(lo, hi int) string {
 	if lo == hi {
-		return fmt.Sprint(lo)
+		return thousands(lo)
 	}
-	return fmt.Sprintf("%d–%d", lo, hi)
+	return thousands(lo) + "–" + thousands(hi)
 }

@@ -164,8 +164,12 @@ func run() error {
 		return err
 	}
 	r.roundTripErr = rtErr
-	r.seedTime = env.seedTime
+	r.seedTime, r.factsSeedTime = env.seedTime, env.factsSeedTime
 	r.latencyGuestCases = env.guestCases
+	r.latencyView = env.latencyView
+	if r.functionEnv, r.envStandIns, err = env.functionEnvs(root, functions); err != nil {
+		return err
+	}
 
 	for _, name := range append(append([]string{}, functions...), referenceNames...) {
 		s, err := measureSize(name, armBins[name])
@@ -178,7 +182,12 @@ func run() error {
 	// Phase 2, one thing at a time on a machine left quiet.
 	all := append(append([]string{}, referenceNames...), functions...)
 	progress("cold starts: %d binaries x %d starts, interleaved", len(all), opt.starts)
-	samples, err := measureColdStarts(ctx, hostBins, all, env.functionEnv(), opt.starts)
+	samples, err := measureColdStarts(ctx, hostBins, all, func(name string) map[string]string {
+		if e, ok := r.functionEnv[name]; ok {
+			return e
+		}
+		return env.functionEnv()
+	}, opt.starts)
 	if err != nil {
 		return fmt.Errorf("cold starts: %w", err)
 	}
@@ -195,13 +204,14 @@ func run() error {
 		{name: "member case read", route: "GET /cases/{caseId}", do: p.readCase(p.member, env.latencyOrg, env.latencyCase)},
 		{name: "guest case read", route: "GET /cases/{caseId}", do: p.readCase(env.guest, env.latencyOrg, env.latencyCase)},
 		{name: "guest list", route: "GET /cases", do: p.listCases(env.guest, env.latencyOrg)},
+		{name: "guest fact list under a view", route: "GET /cases/{caseId}/facts", do: p.listFacts(env.viewGuest, env.latencyOrg, env.latencyView.caseID)},
 		{name: "share change", route: "PATCH /shares/{shareId}", do: p.changeShare(env.latencyOrg, env.changeShare, env.changeCase)},
 	}, opt.warmup, opt.requests); err != nil {
 		return fmt.Errorf("latency: %w", err)
 	}
 
 	progress("scale: organizations of %v cases, guests holding %v shares, %d requests each", opt.scale, opt.shares, opt.scaleRequests)
-	if r.scale, err = measureScale(ctx, p, env.scale, opt); err != nil {
+	if r.scale, r.scaleViews, r.factViews, err = measureScale(ctx, p, env, opt); err != nil {
 		return err
 	}
 	r.loadAfter = loadAverage()
@@ -243,8 +253,17 @@ type environment struct {
 	guest                   account
 	guestCases              int
 	changeShare, changeCase string
-	scale                   []scaleOrg
-	seedTime                time.Duration
+	// viewGuest is a guest, with a login, holding case shares limited to a saved view: of
+	// latencyView's case in the latency organization, of scaleViews' cases in the scale
+	// organizations (one each) and of factViews' cases in an organization of their own.
+	viewGuest   account
+	latencyView viewCase
+	scaleViews  []viewCase
+	factViews   []viewCase
+	scale       []scaleOrg
+	// seedTime is how long the scale organizations took to seed, factsSeedTime how long their
+	// facts and the facts organization did.
+	seedTime, factsSeedTime time.Duration
 	closeOnce               sync.Once
 }
 
@@ -263,6 +282,9 @@ func newEnvironment(ctx context.Context, root string, scale, shares []int) (*env
 		return e, err
 	}
 	if e.p, err = newInProcess(ctx, stack, root, e.poolID, e.clientID); err != nil {
+		return e, err
+	}
+	if e.viewGuest, err = e.p.newAccount(ctx, "view-guest@bench.example", "Bench View Guest"); err != nil {
 		return e, err
 	}
 	if err := e.seedLatency(ctx); err != nil {
@@ -285,6 +307,11 @@ func newEnvironment(ctx context.Context, root string, scale, shares []int) (*env
 		e.scale = append(e.scale, o)
 	}
 	e.seedTime = time.Since(start)
+	start = time.Now()
+	if err := e.seedFacts(ctx); err != nil {
+		return e, err
+	}
+	e.factsSeedTime = time.Since(start)
 	for _, o := range e.scale {
 		for i := range o.guests {
 			g := &o.guests[i]
@@ -293,13 +320,63 @@ func newEnvironment(ctx context.Context, root string, scale, shares []int) (*env
 			}
 		}
 	}
+	for _, vcs := range [][]viewCase{e.scaleViews, e.factViews} {
+		for i := range vcs {
+			if err := e.p.checkViewCase(ctx, &vcs[i], e.viewGuest); err != nil {
+				return e, err
+			}
+		}
+	}
 	return e, nil
 }
 
+// seedFacts gives the first case of every scale organization viewFacts facts and a saved view,
+// shared with the view guest limited to that view; and creates the facts organization: one
+// client with a case of each size in factSizes, each with its view, shared the same way.
+func (e *environment) seedFacts(ctx context.Context) error {
+	p := e.p
+	for _, o := range e.scale {
+		if err := p.addGuest(ctx, o.orgID, o.name, e.viewGuest.user); err != nil {
+			return err
+		}
+		vc, err := p.seedViewCase(ctx, o.orgID, o.firstClient, o.firstCase, o.cases, viewFacts, e.viewGuest.user)
+		if err != nil {
+			return err
+		}
+		e.scaleViews = append(e.scaleViews, vc)
+	}
+	const name = "Facts LLP"
+	org, client, err := p.newOrg(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := p.addGuest(ctx, org, name, e.viewGuest.user); err != nil {
+		return err
+	}
+	var cases []string
+	for _, n := range factSizes {
+		id, err := p.newCase(ctx, org, client, fmt.Sprintf("%d facts", n))
+		if err != nil {
+			return err
+		}
+		cases = append(cases, id)
+	}
+	for i, n := range factSizes {
+		vc, err := p.seedViewCase(ctx, org, client, cases[i], len(factSizes), n, e.viewGuest.user)
+		if err != nil {
+			return err
+		}
+		e.factViews = append(e.factViews, vc)
+	}
+	return nil
+}
+
 // seedLatency creates the organization of the latency measurement: client Smith with three
-// cases and client Doe with two; a guest with a login holding a share of Smith's last case
-// and a client share of Doe; a guest without one holding a client share of Smith, for the
-// admin to change. It checks that the guest sees what was shared and nothing else.
+// cases, client Doe with two and client Roe with one, which holds viewFacts facts and a saved
+// view; a guest with a login holding a share of Smith's last case and a client share of Doe;
+// the view guest holding a share of Roe's case limited to the view; a guest without a login
+// holding a client share of Smith, for the admin to change. It checks that the guests see
+// what was shared and nothing else.
 func (e *environment) seedLatency(ctx context.Context) error {
 	const name = "Latency LLP"
 	p := e.p
@@ -347,13 +424,36 @@ func (e *environment) seedLatency(ctx context.Context) error {
 	if e.guestCases, err = p.guestSees(ctx, e.guest, org, 3); err != nil {
 		return err
 	}
-	return p.guestBlind(ctx, e.guest, org, e.changeCase)
+	if err := p.guestBlind(ctx, e.guest, org, e.changeCase); err != nil {
+		return err
+	}
+	roe, err := p.newClient(ctx, org, "Roe, Mary")
+	if err != nil {
+		return err
+	}
+	roeCase, err := p.newCase(ctx, org, roe, "Slip and fall")
+	if err != nil {
+		return err
+	}
+	if err := p.addGuest(ctx, org, name, e.viewGuest.user); err != nil {
+		return err
+	}
+	orgCases := len(smithCases) + 2 + 1 // Smith's, Doe's and Roe's
+	if e.latencyView, err = p.seedViewCase(ctx, org, roe, roeCase, orgCases, viewFacts, e.viewGuest.user); err != nil {
+		return err
+	}
+	if err := p.checkViewCase(ctx, &e.latencyView, e.viewGuest); err != nil {
+		return err
+	}
+	return p.guestBlind(ctx, e.viewGuest, org, e.latencyCase)
 }
 
 // measureScale measures, for every scale organization, the authorizer and the member's case
-// read, and for every guest in it the guest's case read and list, all interleaved request by
-// request.
-func measureScale(ctx context.Context, p *inProcess, orgs []scaleOrg, opt options) ([]scaleRow, error) {
+// read, and for every guest in it the guest's case read and list; the view guest's fact list
+// of every view case (scaleViews, then factViews) and the member's of factViews' cases: all
+// interleaved request by request.
+func measureScale(ctx context.Context, p *inProcess, env *environment, opt options) ([]scaleRow, []factListRow, []factListRow, error) {
+	orgs := env.scale
 	var targets []target
 	for _, o := range orgs {
 		targets = append(targets,
@@ -365,9 +465,20 @@ func measureScale(ctx context.Context, p *inProcess, orgs []scaleOrg, opt option
 				target{name: "guest list, " + plural(g.shares, "share"), route: "GET /cases", do: p.listCases(g.acc, o.orgID)})
 		}
 	}
+	for _, vc := range env.scaleViews {
+		targets = append(targets, target{name: "guest fact list under a view, " + plural(vc.orgCases, "case"),
+			route: "GET /cases/{caseId}/facts", do: p.listFacts(env.viewGuest, vc.orgID, vc.caseID)})
+	}
+	for _, vc := range env.factViews {
+		targets = append(targets,
+			target{name: "guest fact list under a view, " + plural(vc.facts, "fact"),
+				route: "GET /cases/{caseId}/facts", do: p.listFacts(env.viewGuest, vc.orgID, vc.caseID)},
+			target{name: "member fact list, " + plural(vc.facts, "fact"),
+				route: "GET /cases/{caseId}/facts", do: p.listFacts(p.member, vc.orgID, vc.caseID)})
+	}
 	measured, err := p.measure(ctx, targets, opt.warmup/len(orgs)+1, opt.scaleRequests)
 	if err != nil {
-		return nil, fmt.Errorf("scale: %w", err)
+		return nil, nil, nil, fmt.Errorf("scale: %w", err)
 	}
 	var rows []scaleRow
 	for _, o := range orgs {
@@ -379,7 +490,16 @@ func measureScale(ctx context.Context, p *inProcess, orgs []scaleOrg, opt option
 		}
 		rows = append(rows, row)
 	}
-	return rows, nil
+	var scaleViews, factViews []factListRow
+	for _, vc := range env.scaleViews {
+		scaleViews = append(scaleViews, factListRow{viewCase: vc, list: measured[0]})
+		measured = measured[1:]
+	}
+	for _, vc := range env.factViews {
+		factViews = append(factViews, factListRow{viewCase: vc, list: measured[0], member: measured[1]})
+		measured = measured[2:]
+	}
+	return rows, scaleViews, factViews, nil
 }
 
 // functionEnv is the configuration the functions read (template.yaml), pointing at the

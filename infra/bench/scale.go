@@ -37,9 +37,11 @@ type orgGuest struct {
 // scaleOrg is an organization of the scale measurement.
 type scaleOrg struct {
 	cases, clients int
-	orgID          string
+	orgID, name    string
 	caseID         string // the case the member reads
-	guests         []orgGuest
+	// firstCase is the first case made through the store, of firstClient: the view guest's.
+	firstClient, firstCase string
+	guests                 []orgGuest
 }
 
 // seedScaleOrg creates an organization with n cases and its guests. It has as many clients as
@@ -85,7 +87,7 @@ func (p *inProcess) seedScaleOrg(ctx context.Context, n int, guests []scaleGuest
 		}
 		ids = append(ids, more...)
 	}
-	o := scaleOrg{cases: n, clients: k, orgID: orgID, caseID: ids[len(ids)/2]}
+	o := scaleOrg{cases: n, clients: k, orgID: orgID, name: name, caseID: ids[len(ids)/2], firstClient: clients[0], firstCase: cases[0]}
 	for _, g := range guests {
 		if g.shares > n {
 			continue

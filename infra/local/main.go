@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
@@ -127,7 +129,7 @@ func run() error {
 		return err
 	}
 	mailer := sesmail.New(stack.SES(), mailFrom)
-	files := s3files.New(stack.S3(), documentsBucket, 0)
+	files := s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, documentsBucket, 0)
 	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL), api.WithFiles(files)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
 		"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")

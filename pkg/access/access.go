@@ -72,6 +72,13 @@ const (
 
 	ReadSummary Action = "summary.read"
 	EditSummary Action = "summary.edit"
+
+	ListChats  Action = "chat.list"
+	ReadChat   Action = "chat.read"
+	CreateChat Action = "chat.create"
+	AskAI      Action = "chat.ask"
+	RetagFacts Action = "ai.retag"
+	Regroup    Action = "ai.regroup"
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -158,6 +165,15 @@ var rules = map[Action]rule{
 
 	ReadSummary: {NeedOrganization, all, "read the case summary"},
 	EditSummary: {NeedOrganization, staff, "edit the case summary"},
+
+	// Guests use Ask AI on what is shared with them (which chats, SeesChat decides); what an
+	// answer proposes to change is decided again by the rules of that change.
+	ListChats:  {NeedOrganization, all, "list chats"},
+	ReadChat:   {NeedOrganization, all, "read chats"},
+	CreateChat: {NeedOrganization, all, "start chats"},
+	AskAI:      {NeedOrganization, all, "use Ask AI"},
+	RetagFacts: {NeedOrganization, staff, "re-run AI tagging"},
+	Regroup:    {NeedOrganization, staff, "re-run fact grouping"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

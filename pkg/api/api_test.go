@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
@@ -74,7 +76,7 @@ func setup(t *testing.T) *env {
 	}
 	e := &env{store: st, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{},
 		authn: auth.NewAuthorizer(verifier, st), bucket: localstack.NewTestBucket(t)}
-	e.files = s3files.New(stack.S3(), e.bucket, 0)
+	e.files = s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, e.bucket, 0)
 	e.srv = e.server(t, sesmail.New(stack.SES(), "no-reply@casescribe.test"))
 	for _, name := range []string{"alice", "bob", "carol", "dave"} {
 		email := name + "@example.com"

@@ -14,11 +14,12 @@ import (
 // caseContent is what a content route knows once the caller's access to the case is checked:
 // the case, the caller's scope in it, and what it asked to read alongside.
 type caseContent struct {
-	k     casescribe.Case
-	scope access.Scope
-	views []casescribe.SavedView
-	facts []casescribe.Fact
-	docs  []casescribe.Document
+	k      casescribe.Case
+	scope  access.Scope
+	grants access.Grants
+	views  []casescribe.SavedView
+	facts  []casescribe.Fact
+	docs   []casescribe.Document
 }
 
 // contentLoad says what to read with the case. The case's content partition is keyed by the
@@ -126,7 +127,7 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		}
 		return caseContent{}, caseErr
 	}
-	out.scope = scope
+	out.scope, out.grants = scope, grants
 	return out, nil
 }
 
@@ -143,7 +144,7 @@ func (s *Server) pathCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 // pathItem locates the fact, view or document named by the path parameter, then opens its
 // case with ld; read is called in the same round trip as the case, to read the item itself.
 func (s *Server) pathItem(r *http.Request, c casescribe.Caller, kind, param string, ld contentLoad, read func(ctx context.Context, ref store.Ref) error) (caseContent, store.Ref, error) {
-	what := map[string]string{store.KindFact: "Fact", store.KindView: "View", store.KindDocument: "Document"}[kind]
+	what := map[string]string{store.KindFact: "Fact", store.KindView: "View", store.KindDocument: "Document", store.KindChat: "Chat"}[kind]
 	id, err := pathID(r, param, what)
 	if err != nil {
 		return caseContent{}, store.Ref{}, err

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/s3files"
@@ -486,7 +489,7 @@ func TestDocumentURLs(t *testing.T) {
 	w := newCaseWorld(t)
 	ctx := context.Background()
 	// Download URLs expire: a server signing for one second.
-	short := s3files.New(w.e.stack.S3(), w.e.bucket, time.Second)
+	short := s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, w.e.stack.S3Endpoint, w.e.bucket, time.Second)
 	clock := func() time.Time { return time.Now().UTC() }
 	srv := api.NewServer(w.e.store, api.WithClock(clock), api.WithFiles(short),
 		api.WithMailer(sesmail.New(w.e.stack.SES(), "no-reply@casescribe.test"), appBaseURL)).Local(w.e.authn, nil)

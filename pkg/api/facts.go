@@ -28,16 +28,18 @@ const (
 )
 
 type factJSON struct {
-	ID         string    `json:"id"`
-	CaseID     string    `json:"caseId"`
-	Text       string    `json:"text"`
-	Date       *string   `json:"date"`
-	Tags       []string  `json:"tags"`
-	KeyFact    bool      `json:"keyFact"`
-	DocumentID *string   `json:"documentId"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-	Version    int       `json:"version"`
+	ID         string   `json:"id"`
+	CaseID     string   `json:"caseId"`
+	Text       string   `json:"text"`
+	Date       *string  `json:"date"`
+	Tags       []string `json:"tags"`
+	KeyFact    bool     `json:"keyFact"`
+	DocumentID *string  `json:"documentId"`
+	// Group is the group AI grouping put the fact in, null for none.
+	Group     *string   `json:"group"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int       `json:"version"`
 }
 
 func newFactJSON(f casescribe.Fact) factJSON {
@@ -52,6 +54,7 @@ func newFactJSON(f casescribe.Fact) factJSON {
 	if f.DocumentID != "" {
 		j.DocumentID = &f.DocumentID
 	}
+	j.Group = optional(f.Group)
 	return j
 }
 

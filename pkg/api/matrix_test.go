@@ -35,6 +35,10 @@ var matrixBodies = map[string]string{
 	"updateView":         `{"name":"Matrix view"}`,
 	"createDocument":     `{"name":"matrix.pdf","contentType":"application/pdf","size":10}`,
 	"putSummary":         `{"text":"Matrix summary"}`,
+	"createChat":         `{"title":"Matrix chat"}`,
+	"postChatMessage":    `{"text":"What happened?"}`,
+	"retagFacts":         ``,
+	"regroupFacts":       ``,
 }
 
 // matrixUnknownTarget names routes whose target comes from the body or the query rather than

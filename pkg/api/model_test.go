@@ -179,8 +179,10 @@ type mClient struct {
 
 type mCase struct {
 	id, client string
-	// view is the case's one saved view, which shares may be limited to.
-	view string
+	// view is the case's one saved view, which shares may be limited to; chats are its two
+	// chats, which shares may list.
+	view  string
+	chats []string
 }
 
 type mShare struct {
@@ -488,13 +490,15 @@ func (w *modelWorld) randomView(caseID string) string {
 	return ""
 }
 
-func (w *modelWorld) randomChats() []string {
+// randomChats is, one time in three, one or both chats of the case.
+func (w *modelWorld) randomChats(caseID string) []string {
 	if w.rng.IntN(3) != 0 {
 		return nil
 	}
-	out := []string{newULID()}
+	chats := w.cases[caseID].chats
+	out := []string{chats[0]}
 	if w.rng.IntN(2) == 0 {
-		out = append(out, newULID())
+		out = append(out, chats[1])
 	}
 	return out
 }
@@ -655,7 +659,7 @@ func (w *modelWorld) addShare() string {
 	}
 	variant := body.Scope
 	if body.Scope == "case" {
-		body.ViewID, body.ChatIDs = w.randomView(k.id), w.randomChats()
+		body.ViewID, body.ChatIDs = w.randomView(k.id), w.randomChats(k.id)
 	} else if w.rng.IntN(20) == 0 {
 		body.ViewID, variant = newULID(), "client-with-view"
 	}
@@ -870,7 +874,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 	switch p.variant {
 	case "narrow":
 		target := c.cases[w.rng.IntN(len(c.cases))]
-		p.body = changeBody{Scope: "case", CaseID: target, ViewID: w.randomView(target), ChatIDs: w.randomChats()}
+		p.body = changeBody{Scope: "case", CaseID: target, ViewID: w.randomView(target), ChatIDs: w.randomChats(target)}
 		p.kind = "narrow"
 		for _, id := range c.cases {
 			if id != target {
@@ -911,7 +915,7 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 		} else {
 			target = otherCases[w.rng.IntN(len(otherCases))]
 		}
-		p.body = changeBody{Scope: "case", CaseID: target.id, ViewID: w.randomView(target.id), ChatIDs: w.randomChats()}
+		p.body = changeBody{Scope: "case", CaseID: target.id, ViewID: w.randomView(target.id), ChatIDs: w.randomChats(target.id)}
 		p.kind = "move"
 		p.lost, p.gained = []string{s.caseID}, []string{target.id}
 		if s.view != "" {
@@ -931,9 +935,15 @@ func (w *modelWorld) planChange(s *mShare) changePlan {
 			}
 		}
 		if w.rng.IntN(3) == 0 {
-			chats = append(chats, newULID())
+			for _, id := range w.cases[s.caseID].chats {
+				if !slices.Contains(chats, id) {
+					chats = append(chats, id)
+					break
+				}
+			}
 		}
-		if view == s.view && slices.Equal(chats, s.chats) {
+		// The server compares chats as a set: the same chats in another order are no change.
+		if view == s.view && slices.Equal(slices.Sorted(slices.Values(chats)), slices.Sorted(slices.Values(s.chats))) {
 			// Always a change: whether the same settings again are one is not the model's call.
 			if view == "" {
 				view = w.cases[s.caseID].view
@@ -1007,6 +1017,13 @@ func (w *modelWorld) createCase(c *mClient) string {
 		return msg
 	}
 	k.view = v.str("id")
+	for i := range 2 {
+		ch := w.send(token, w.org, "POST", "/cases/"+k.id+"/chats", fmt.Sprintf(`{"title":"Chat %d"}`, i+1))
+		if msg := expect("POST /cases/{id}/chats", ch, 201, ""); msg != "" {
+			return msg
+		}
+		k.chats = append(k.chats, ch.str("id"))
+	}
 	w.cases[k.id] = k
 	c.cases = append(c.cases, k.id)
 	w.op += " → case " + w.label(k.id, "K")

@@ -83,6 +83,13 @@ var routes = []Route{
 
 	{"getSummary", http.MethodGet, "/cases/{caseId}/summary", access.ReadSummary, (*Server).getSummary},
 	{"putSummary", http.MethodPut, "/cases/{caseId}/summary", access.EditSummary, (*Server).putSummary},
+
+	{"listChats", http.MethodGet, "/cases/{caseId}/chats", access.ListChats, (*Server).listChats},
+	{"createChat", http.MethodPost, "/cases/{caseId}/chats", access.CreateChat, (*Server).createChat},
+	{"getChat", http.MethodGet, "/chats/{chatId}", access.ReadChat, (*Server).getChat},
+	{"postChatMessage", http.MethodPost, "/chats/{chatId}/messages", access.AskAI, (*Server).postChatMessage},
+	{"retagFacts", http.MethodPost, "/cases/{caseId}/ai/retag", access.RetagFacts, (*Server).retagFacts},
+	{"regroupFacts", http.MethodPost, "/cases/{caseId}/ai/regroup", access.Regroup, (*Server).regroupFacts},
 }
 
 // Routes returns a copy of the route table.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/ai"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
 	"github.com/casescribe/sharing/pkg/store"
@@ -69,6 +70,12 @@ type Store interface {
 	GetSummary(ctx context.Context, orgID, caseID string) (casescribe.CaseSummary, error)
 	PutSummary(ctx context.Context, sum casescribe.CaseSummary, clientID string, expect int) error
 	PurgeCase(ctx context.Context, orgID, caseID string) ([]string, error)
+	CreateChat(ctx context.Context, c casescribe.Chat) error
+	GetChat(ctx context.Context, orgID, caseID, chatID string) (casescribe.Chat, error)
+	CaseChats(ctx context.Context, orgID, caseID string) ([]casescribe.Chat, error)
+	ChatExchanges(ctx context.Context, orgID, caseID, chatID string) ([]casescribe.Exchange, error)
+	RecordExchange(ctx context.Context, e casescribe.Exchange, clientID string, created []casescribe.Fact, tagged []store.FactEdit, now time.Time) error
+	ApplyFactEdits(ctx context.Context, orgID, caseID string, edits []store.FactEdit, now time.Time) (int, error)
 	ViewNames(ctx context.Context, orgID string, views map[string]string) (map[string]string, error)
 
 	GetOrganization(ctx context.Context, orgID string) (casescribe.Organization, error)
@@ -108,6 +115,7 @@ type Server struct {
 	store      Store
 	mail       Mailer
 	files      Files
+	ai         ai.Provider
 	appBaseURL string
 	now        func() time.Time
 	newID      func() string
@@ -128,6 +136,15 @@ func WithFiles(f Files) Option {
 	return func(s *Server) { s.files = f }
 }
 
+// AIProvider is what Ask AI, AI tagging and AI grouping ask of a model (see package ai).
+type AIProvider = ai.Provider
+
+// WithAI makes Ask AI, AI tagging and AI grouping use p. Without it they use the local
+// extractive answerer (ai.Local).
+func WithAI(p ai.Provider) Option {
+	return func(s *Server) { s.ai = p }
+}
+
 // WithClock makes the server read the time from now (tests of expiry).
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
@@ -138,6 +155,7 @@ func NewServer(store Store, opts ...Option) *Server {
 	s := &Server{
 		store: store,
 		now:   func() time.Time { return time.Now().UTC() },
+		ai:    ai.Local{},
 		newID: func() string { return ulid.Make().String() },
 	}
 	for _, o := range opts {

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/casescribe/sharing/pkg/access"
@@ -45,6 +46,12 @@ type previewJSON struct {
 	Version      int                 `json:"version"`
 }
 
+// planNames are the names a preview shows: the share's view and its chats' titles.
+type planNames struct {
+	view  string
+	chats map[string]string
+}
+
 func caseRefs(ks []casescribe.Case) []caseRefChangeJSON {
 	out := make([]caseRefChangeJSON, 0, len(ks))
 	for _, k := range ks {
@@ -55,26 +62,26 @@ func caseRefs(ks []casescribe.Case) []caseRefChangeJSON {
 
 // planShareChange reads what a change of the path's share depends on, in one wave after the
 // share itself, and plans it with the rules package. The proposed view must be a saved view
-// of the proposed case. Chats do not exist yet: their titles are unknown (null) until they do.
-func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) (casescribe.Share, access.Plan, shareChangeBody, string, error) {
+// of the proposed case, and its chats chats of that case.
+func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) (casescribe.Share, access.Plan, shareChangeBody, planNames, error) {
 	var body shareChangeBody
 	if err := decodeBody(w, r, &body); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	if err := body.check(); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	if err := checkShareTargets(body.ViewID, body.ChatIDs); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	if body.CaseID != "" {
 		if _, err := ulid.ParseStrict(body.CaseID); err != nil {
-			return casescribe.Share{}, access.Plan{}, body, "", casescribe.Errorf(casescribe.EINVALID, `Field "caseId" must be the id of a case.`)
+			return casescribe.Share{}, access.Plan{}, body, planNames{}, casescribe.Errorf(casescribe.EINVALID, `Field "caseId" must be the id of a case.`)
 		}
 	}
 	sh, err := s.pathShare(r, c)
 	if err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	// One wave after the share. The guest's other shares come from the client's index, which
 	// may lag a moment: applying is conditioned on the grant still holding exactly the shares
@@ -95,6 +102,16 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 	if body.ViewID != "" && body.CaseID != "" {
 		wg.Go(func() { _, errNew = s.store.GetView(r.Context(), c.OrgID, body.CaseID, body.ViewID) })
 	}
+	var (
+		oldChats, newChats       []casescribe.Chat
+		errOldChats, errNewChats error
+	)
+	if len(sh.ChatIDs) > 0 {
+		wg.Go(func() { oldChats, errOldChats = s.store.CaseChats(r.Context(), c.OrgID, sh.CaseID) })
+	}
+	if len(body.ChatIDs) > 0 && body.CaseID != "" {
+		wg.Go(func() { newChats, errNewChats = s.store.CaseChats(r.Context(), c.OrgID, body.CaseID) })
+	}
 	wg.Go(func() { client, errClient = s.store.GetClient(r.Context(), c.OrgID, sh.ClientID) })
 	wg.Go(func() { clientCases, errCases = s.store.AllClientCases(r.Context(), c.OrgID, sh.ClientID) })
 	if body.Scope == casescribe.ScopeClient {
@@ -110,8 +127,15 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 	if casescribe.ErrorCode(errOld) == casescribe.ENOTFOUND {
 		errOld = nil // only its name is missed
 	}
-	if err := errors.Join(errClient, errCases, errShares, eT, errNew, errOld); err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+	if errNewChats == nil && eT == nil {
+		for _, id := range body.ChatIDs {
+			if !slices.ContainsFunc(newChats, func(ch casescribe.Chat) bool { return ch.ID == id }) {
+				errNewChats = casescribe.Errorf(casescribe.EINVALID, `Field "chatIds" names a chat that is not a chat of this case.`)
+			}
+		}
+	}
+	if err := errors.Join(errClient, errCases, errShares, eT, errNew, errOld, errOldChats, errNewChats); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	in := access.PlanInput{Share: sh, GuestName: sh.GuestName, ClientName: client.Name, ClientCases: clientCases}
 	if body.CaseID != "" {
@@ -124,16 +148,20 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 	}
 	plan, err := access.PlanShareChange(in, access.ShareChange{Scope: body.Scope, CaseID: body.CaseID, ViewID: body.ViewID, ChatIDs: body.ChatIDs})
 	if err != nil {
-		return casescribe.Share{}, access.Plan{}, body, "", err
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	plan.Result.UpdatedAt = s.now()
-	return sh, plan, body, oldView.Name, nil
+	names := planNames{view: oldView.Name, chats: map[string]string{}}
+	for _, ch := range oldChats {
+		names.chats[ch.ID] = ch.Title
+	}
+	return sh, plan, body, names, nil
 }
 
 // previewShareChange says exactly what a change would do, and at which version of the share,
 // without doing it.
 func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	sh, plan, _, oldViewName, err := s.planShareChange(w, r, c)
+	sh, plan, _, names, err := s.planShareChange(w, r, c)
 	if err != nil {
 		return err
 	}
@@ -142,12 +170,16 @@ func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c ca
 	for _, v := range plan.DroppedViews {
 		d := droppedViewJSON{ViewID: v}
 		if v == sh.ViewID {
-			d.ViewName = optional(oldViewName) // the names of the guest's other shares' views are not read
+			d.ViewName = optional(names.view) // the names of the guest's other shares' views are not read
 		}
 		out.DroppedViews = append(out.DroppedViews, d)
 	}
 	for _, id := range plan.DroppedChats {
-		out.DroppedChats = append(out.DroppedChats, droppedChatJSON{ChatID: id})
+		d := droppedChatJSON{ChatID: id}
+		if title, ok := names.chats[id]; ok {
+			d.Title = &title
+		}
+		out.DroppedChats = append(out.DroppedChats, d)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

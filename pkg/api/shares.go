@@ -74,9 +74,8 @@ type createShareBody struct {
 const maxChats = 50
 
 // checkShareTargets validates the shape of the ids of a view and chats. That the view is a
-// saved view of the share's case is checked by the store, in the very transaction that writes
-// the share (a view in use cannot be deleted). Chats do not exist yet: their ids are checked
-// for shape only until they do.
+// saved view of the share's case, and the chats chats of it, is checked by the store, in the
+// very transaction that writes the share (a view in use cannot be deleted).
 func checkShareTargets(viewID string, chatIDs []string) error {
 	if viewID != "" {
 		if _, err := ulid.ParseStrict(viewID); err != nil {

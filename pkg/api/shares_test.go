@@ -233,7 +233,7 @@ func TestShareChanges(t *testing.T) {
 	car := e.as(t, "alice", org, "POST", "/clients/"+doe+"/cases", `{"name":"Car accident"}`).str("id")
 	view := e.as(t, "alice", org, "POST", "/cases/"+car+"/views", `{"name":"Key facts","filter":{"keyOnly":true}}`).str("id")
 	kneeView := e.as(t, "alice", org, "POST", "/cases/"+knee+"/views", `{"name":"Imaging"}`).str("id")
-	chat := ulidString()
+	chat := e.as(t, "alice", org, "POST", "/cases/"+knee+"/chats", `{"title":"Strategy"}`).str("id")
 
 	preview := func(shareID, body string) response {
 		t.Helper()

@@ -46,6 +46,13 @@ type Config struct {
 	DocumentsBucket string
 	// S3Endpoint points at the local S3 stand-in for sam local (S3_ENDPOINT).
 	S3Endpoint string
+	// AIProvider is "bedrock" for Amazon Bedrock, anything else for the local answerer
+	// (AI_PROVIDER).
+	AIProvider string
+	// BedrockModelID is the model Ask AI uses on Bedrock (BEDROCK_MODEL_ID).
+	BedrockModelID string
+	// BedrockEndpoint points the Bedrock client elsewhere, for tests (BEDROCK_ENDPOINT).
+	BedrockEndpoint string
 }
 
 // ConfigFromEnv reads the configuration and says which variables are missing.
@@ -63,6 +70,9 @@ func ConfigFromEnv() (Config, error) {
 		SESEndpoint:      os.Getenv("SES_ENDPOINT"),
 		DocumentsBucket:  os.Getenv("DOCUMENTS_BUCKET"),
 		S3Endpoint:       os.Getenv("S3_ENDPOINT"),
+		AIProvider:       os.Getenv("AI_PROVIDER"),
+		BedrockModelID:   os.Getenv("BEDROCK_MODEL_ID"),
+		BedrockEndpoint:  os.Getenv("BEDROCK_ENDPOINT"),
 	}
 	var missing []string
 	if c.Region == "" {
@@ -109,8 +119,8 @@ func (c Config) Mailer() *sesmail.Mailer {
 }
 
 // Extra adds to a route's server what only some functions need, built from the configuration
-// at cold start; it lets the functions that keep document files link the S3 client while the
-// others stay without it.
+// at cold start; it lets the functions that ask the AI link the Bedrock client (and those that
+// keep document files their file store) while the others stay without them.
 type Extra func(Config) (api.Option, error)
 
 // Documents makes the route keep document files in the configured bucket, through the file
@@ -121,6 +131,21 @@ func Documents[F api.Files](newFiles func(cfg aws.Config, endpoint, bucket strin
 			return nil, fmt.Errorf("missing environment variable: DOCUMENTS_BUCKET")
 		}
 		return api.WithFiles(newFiles(c.aws(), c.S3Endpoint, c.DocumentsBucket)), nil
+	}
+}
+
+// AI makes the route answer through Amazon Bedrock, with the provider newBedrock builds
+// (bedrockai.FromConfig), when AI_PROVIDER is "bedrock"; otherwise through the local
+// extractive answerer, the server's default.
+func AI[P api.AIProvider](newBedrock func(cfg aws.Config, endpoint, modelID string) P) Extra {
+	return func(c Config) (api.Option, error) {
+		if c.AIProvider != "bedrock" {
+			return func(*api.Server) {}, nil
+		}
+		if c.BedrockModelID == "" {
+			return nil, fmt.Errorf("missing environment variable: BEDROCK_MODEL_ID")
+		}
+		return api.WithAI(newBedrock(c.aws(), c.BedrockEndpoint, c.BedrockModelID)), nil
 	}
 }
 

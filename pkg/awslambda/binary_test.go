@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,7 @@ import (
 func TestLambdaBinaries(t *testing.T) {
 	start := time.Now()
 	// The build runs while the emulators start and the data is seeded.
-	waitBuilds := buildFunctions(t, "authorizer", "get-case", "get-me", "get-document")
+	waitBuilds := buildFunctions(t, "authorizer", "get-case", "get-me", "get-document", "post-chat-message")
 
 	stack := localstack.ForTest(t)
 	table := localstack.NewTestTable(t)
@@ -325,6 +326,50 @@ func TestLambdaBinaries(t *testing.T) {
 			map[string]string{"documentId": doc.ID}, verdict(t, "admin")))
 		if !errors.Is(err, errFunctionExited) || !strings.Contains(f.output.String(), "DOCUMENTS_BUCKET") {
 			t.Errorf("without DOCUMENTS_BUCKET: %v, output %q; want a failed start naming it", err, f.output.String())
+		}
+	})
+
+	// A function that asks the AI links the Bedrock client and speaks the Converse API; here to
+	// a local server standing in for Bedrock, which sees the question and the case's facts.
+	t.Run("post-chat-message on Bedrock", func(t *testing.T) {
+		st := store.New(stack.DynamoDB(), table)
+		now := time.Now().UTC()
+		fact := casescribe.Fact{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: ulid.Make().String(),
+			Text: "The engine computes Bernoulli numbers", Version: 1, CreatedAt: now, UpdatedAt: now}
+		chat := casescribe.Chat{OrgID: w.orgID, CaseID: w.caseID, ClientID: w.clientID, ID: ulid.Make().String(), Title: "Notes", CreatedBy: sub, CreatedAt: now}
+		if err := st.CreateFact(ctx, fact); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateChat(ctx, chat); err != nil {
+			t.Fatal(err)
+		}
+		var asked string
+		bedrock := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			asked = r.URL.Path + " " + string(body)
+			rw.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(rw, `{"output":{"message":{"role":"assistant","content":[{"text":"It computes Bernoulli numbers [fact:%s]."}]}},"stopReason":"end_turn","usage":{"inputTokens":10,"outputTokens":5,"totalTokens":15},"metrics":{"latencyMs":3}}`, fact.ID)
+		}))
+		t.Cleanup(bedrock.Close)
+		aiEnv := maps.Clone(env)
+		aiEnv["AI_PROVIDER"], aiEnv["BEDROCK_MODEL_ID"], aiEnv["BEDROCK_ENDPOINT"] = "bedrock", "test.model-v1", bedrock.URL
+		f := startFunction(t, "post-chat-message", bins["post-chat-message"], aiEnv)
+		ev := httpEvent("POST /chats/{chatId}/messages", "/chats/"+chat.ID+"/messages", map[string]string{"chatId": chat.ID}, verdict(t, "admin"))
+		ev.Body = `{"text":"What does the engine compute?"}`
+		resp := invokeRoute(t, f, ev)
+		if resp.StatusCode != 201 {
+			t.Fatalf("status = %d, want 201; body %s", resp.StatusCode, resp.Body)
+		}
+		var got struct {
+			Answer    string   `json:"answer"`
+			Citations []string `json:"citations"`
+		}
+		decodeBody(t, resp, &got)
+		if !slices.Equal(got.Citations, []string{fact.ID}) || !strings.Contains(got.Answer, "Bernoulli") {
+			t.Errorf("answer = %+v", got)
+		}
+		if !strings.Contains(asked, "/model/test.model-v1/converse") || !strings.Contains(asked, "What does the engine compute?") || !strings.Contains(asked, fact.ID) {
+			t.Errorf("Bedrock was asked %q", asked)
 		}
 	})
 

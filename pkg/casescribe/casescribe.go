@@ -192,4 +192,6 @@ type Grant struct {
 type CaseGrant struct {
 	ShareID string
 	ViewID  string
+	// ChatIDs are the chats of the case the share lists.
+	ChatIDs []string
 }

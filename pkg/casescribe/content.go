@@ -15,9 +15,11 @@ type Fact struct {
 	KeyFact bool
 	// DocumentID is the case document the fact comes from; "" for none.
 	DocumentID string
-	CreatedBy  string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Group is the group AI grouping put the fact in; "" for none.
+	Group     string
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Version counts changes, for optimistic concurrency.
 	Version int
 }
@@ -127,3 +129,54 @@ type SignedURL struct {
 	Header    map[string]string
 	ExpiresAt time.Time
 }
+
+// Chat is an Ask AI conversation on a case. Staff see every chat of the case; a guest sees
+// the chats its share lists and the chats it started itself.
+type Chat struct {
+	OrgID         string
+	CaseID        string
+	ClientID      string
+	ID            string
+	Title         string
+	CreatedBy     string
+	CreatedByName string
+	CreatedAt     time.Time
+}
+
+// Exchange is one question asked in a chat and the answer given, with the actions the answer
+// carried out or refused.
+type Exchange struct {
+	OrgID      string
+	CaseID     string
+	ChatID     string
+	ID         string
+	Question   string
+	AuthorID   string
+	AuthorName string
+	Answer     string
+	// Citations are the facts the answer used, all within the asker's scope at the time.
+	Citations []string
+	Actions   []ActionRecord
+	// AnsweredIn is the scope the answer was drawn from: "case" for the whole case, or
+	// "view:<viewId>" for one saved view; a guest with a narrower scope never reads it.
+	AnsweredIn string
+	CreatedAt  time.Time
+}
+
+// ActionRecord is what became of an action an answer proposed.
+type ActionRecord struct {
+	Kind string
+	// Status is done, or refused (the asker may not do it), or invalid.
+	Status string
+	Detail string
+	// FactIDs are the facts created or tagged.
+	FactIDs []string
+	Tag     string
+}
+
+// Statuses of an ActionRecord.
+const (
+	ActionDone    = "done"
+	ActionRefused = "refused"
+	ActionInvalid = "invalid"
+)

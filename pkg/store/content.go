@@ -55,6 +55,8 @@ func kindName(kind string) string {
 		return "Fact"
 	case KindView:
 		return "View"
+	case KindChat:
+		return "Chat"
 	default:
 		return "Document"
 	}
@@ -362,6 +364,8 @@ type FactEdit struct {
 	Version int
 	Add     []string
 	Remove  []string
+	// Group sets the fact's group (AI grouping); nil leaves it.
+	Group *string
 }
 
 // MaxBulkFacts is how many facts one bulk edit may change: one transaction's worth.
@@ -374,6 +378,9 @@ func (s *Store) BulkEditFacts(ctx context.Context, orgID, caseID string, edit Bu
 	items := make([]types.TransactWriteItem, 0, len(edit.Facts))
 	for _, fe := range edit.Facts {
 		upd := tagsUpdate(fe.Add, fe.Remove, now)
+		if fe.Group != nil {
+			upd = upd.Set(expression.Name("group"), expression.Value(*fe.Group))
+		}
 		if edit.KeyFact != nil {
 			upd = upd.Set(expression.Name("keyFact"), expression.Value(*edit.KeyFact))
 		}
@@ -615,7 +622,7 @@ func (s *Store) PurgeCase(ctx context.Context, orgID, caseID string) ([]string, 
 		case typeDocument:
 			files = append(files, casescribe.Document{OrgID: orgID, CaseID: caseID, ID: id}.FileKey())
 			fallthrough
-		case typeFact, typeView:
+		case typeFact, typeView, typeChat:
 			return []map[string]types.AttributeValue{key(orgPK(orgID), refSK(id))}
 		}
 		return nil

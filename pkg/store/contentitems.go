@@ -42,6 +42,7 @@ type factItem struct {
 	Tags       map[string]bool `dynamodbav:"tags"`
 	KeyFact    bool            `dynamodbav:"keyFact"`
 	DocumentID string          `dynamodbav:"documentId"`
+	Group      string          `dynamodbav:"group"`
 	CreatedBy  string          `dynamodbav:"createdBy"`
 	CreatedAt  time.Time       `dynamodbav:"createdAt"`
 	UpdatedAt  time.Time       `dynamodbav:"updatedAt"`
@@ -55,7 +56,7 @@ func newFactItem(f casescribe.Fact) factItem {
 	}
 	return factItem{PK: casePK(f.OrgID, f.CaseID), SK: factSK(f.ID), Type: typeFact, OrgID: f.OrgID,
 		CaseID: f.CaseID, ClientID: f.ClientID, ID: f.ID, Text: f.Text, Date: f.Date, Tags: tags,
-		KeyFact: f.KeyFact, DocumentID: f.DocumentID, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
+		KeyFact: f.KeyFact, DocumentID: f.DocumentID, Group: f.Group, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
 		UpdatedAt: f.UpdatedAt, Version: f.Version}
 }
 
@@ -66,7 +67,7 @@ func (i factItem) domain() casescribe.Fact {
 	}
 	slices.Sort(tags)
 	return casescribe.Fact{OrgID: i.OrgID, CaseID: i.CaseID, ClientID: i.ClientID, ID: i.ID,
-		Text: i.Text, Date: i.Date, Tags: tags, KeyFact: i.KeyFact, DocumentID: i.DocumentID,
+		Text: i.Text, Date: i.Date, Tags: tags, KeyFact: i.KeyFact, DocumentID: i.DocumentID, Group: i.Group,
 		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, Version: i.Version}
 }
 

@@ -248,6 +248,12 @@ func (i shareItem) domain() casescribe.Share {
 
 // caseGrantValue is a grant's entry for one shared case.
 type caseGrantValue struct {
-	ShareID string `dynamodbav:"shareId"`
-	ViewID  string `dynamodbav:"viewId,omitempty"`
+	ShareID string   `dynamodbav:"shareId"`
+	ViewID  string   `dynamodbav:"viewId,omitempty"`
+	ChatIDs []string `dynamodbav:"chatIds,omitempty"`
+}
+
+// newCaseGrantValue is the grant entry of a case share: what an access check needs of it.
+func newCaseGrantValue(sh casescribe.Share) caseGrantValue {
+	return caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs}
 }

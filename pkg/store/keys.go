@@ -25,6 +25,10 @@ const (
 	docPrefix     = "DOC#"
 	commentPrefix = "COMMENT#"
 	summarySK     = "SUMMARY"
+	chatPrefix    = "CHAT#"
+	msgPrefix     = "MSG#"
+	typeChat      = "chat"
+	typeExchange  = "exchange"
 	typeRef       = "ref"
 	typeFact      = "fact"
 	typeView      = "view"
@@ -108,3 +112,12 @@ func commentSK(factID, commentID string) string {
 }
 
 func factCommentsPrefix(factID string) string { return commentPrefix + factID + keySeparator }
+
+func chatSK(chatID string) string { return chatPrefix + chatID }
+
+// exchangeSK sorts a chat's exchanges together, oldest first.
+func exchangeSK(chatID, exchangeID string) string {
+	return msgPrefix + chatID + keySeparator + exchangeID
+}
+
+func chatExchangesPrefix(chatID string) string { return msgPrefix + chatID + keySeparator }

@@ -89,6 +89,12 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 	}
 	firstView := len(items)
 	items = append(items, views...)
+	chats, err := s.chatChecks(after)
+	if err != nil {
+		return err
+	}
+	firstChat := len(items)
+	items = append(items, chats...)
 	if len(items) > maxTransactItems {
 		return casescribe.Errorf(casescribe.ECONFLICT, "This change touches too many shares at once; remove some of the guest's case shares first.")
 	}
@@ -98,6 +104,8 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since it was read (stale version); preview the change again.")
 	case viewFailed(err, firstView, len(views)):
 		return errNoSuchView
+	case viewFailed(err, firstChat, len(chats)):
+		return errNoSuchChat
 	case conditionFailed(err, -1):
 		return casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile, or the guest already has access to that case; preview the change again.")
 	}
@@ -151,7 +159,7 @@ func holdsCase(sh casescribe.Share) expression.ConditionBuilder {
 // grantNarrow turns the guest's client share into a share of one of its cases.
 func (s *Store) grantNarrow(before, after casescribe.Share) (*types.Update, error) {
 	upd := expression.Remove(expression.Name("clientShare")).
-		Set(caseEntry(after.CaseID), expression.Value(caseGrantValue{ShareID: after.ID, ViewID: after.ViewID})).
+		Set(caseEntry(after.CaseID), expression.Value(newCaseGrantValue(after))).
 		Add(expression.Name("caseCount"), expression.Value(1))
 	cond := expression.Name("clientShare").Equal(expression.Value(before.ID)).
 		And(expression.AttributeNotExists(caseEntry(after.CaseID)))
@@ -174,7 +182,7 @@ func (s *Store) grantExpand(before casescribe.Share, held []casescribe.Share) (*
 // grantMoveWithin moves a case share to another case of the same client.
 func (s *Store) grantMoveWithin(before, after casescribe.Share) (*types.Update, error) {
 	upd := expression.Remove(caseEntry(before.CaseID)).
-		Set(caseEntry(after.CaseID), expression.Value(caseGrantValue{ShareID: after.ID, ViewID: after.ViewID}))
+		Set(caseEntry(after.CaseID), expression.Value(newCaseGrantValue(after)))
 	cond := holdsCase(before).And(expression.AttributeNotExists(caseEntry(after.CaseID))).
 		And(expression.AttributeNotExists(expression.Name("clientShare")))
 	return s.grantUpdate(before.OrgID, before.GuestID, before.ClientID, upd, cond)
@@ -182,6 +190,6 @@ func (s *Store) grantMoveWithin(before, after casescribe.Share) (*types.Update, 
 
 // grantConfigure records a case share's new view.
 func (s *Store) grantConfigure(before, after casescribe.Share) (*types.Update, error) {
-	upd := expression.Set(caseEntry(after.CaseID), expression.Value(caseGrantValue{ShareID: after.ID, ViewID: after.ViewID}))
+	upd := expression.Set(caseEntry(after.CaseID), expression.Value(newCaseGrantValue(after)))
 	return s.grantUpdate(before.OrgID, before.GuestID, before.ClientID, upd, holdsCase(before))
 }

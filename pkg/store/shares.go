@@ -149,7 +149,7 @@ func decodeGrant(raw map[string]types.AttributeValue) (casescribe.Grant, error) 
 		if err := attributevalue.Unmarshal(av, &v); err != nil {
 			return casescribe.Grant{}, fmt.Errorf("decode grant entry: %w", err)
 		}
-		g.Cases[caseID] = casescribe.CaseGrant{ShareID: v.ShareID, ViewID: v.ViewID}
+		g.Cases[caseID] = casescribe.CaseGrant{ShareID: v.ShareID, ViewID: v.ViewID, ChatIDs: v.ChatIDs}
 	}
 	return g, nil
 }
@@ -188,13 +188,18 @@ func (s *Store) CreateShare(ctx context.Context, sh casescribe.Share) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: append([]types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}}, views...),
-	})
+	chats, err := s.chatChecks(sh)
+	if err != nil {
+		return err
+	}
+	items := append([]types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}}, views...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, chats...)})
 	var tce *types.TransactionCanceledException
 	switch {
 	case viewFailed(err, 4, len(views)):
 		return errNoSuchView
+	case viewFailed(err, len(items), len(chats)):
+		return errNoSuchChat
 	case conditionFailed(err, 1):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This guest's membership changed meanwhile; reload and try again.")
 	case conditionFailed(err, 2):
@@ -246,7 +251,7 @@ func (s *Store) grantAdd(sh casescribe.Share) (*types.Update, error) {
 	var cond expression.ConditionBuilder
 	if sh.Scope == casescribe.ScopeCase {
 		entry := expression.Name(grantCaseAttr + sh.CaseID)
-		upd = upd.Set(entry, expression.Value(caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID})).
+		upd = upd.Set(entry, expression.Value(newCaseGrantValue(sh))).
 			Add(expression.Name("caseCount"), expression.Value(1))
 		cond = noClientShare.And(expression.AttributeNotExists(entry))
 	} else {
@@ -506,4 +511,23 @@ func viewFailed(err error, from, n int) bool {
 		}
 	}
 	return false
+}
+
+// errNoSuchChat refuses a share listing a chat that is not a chat of its case.
+var errNoSuchChat = casescribe.Errorf(casescribe.EINVALID, `Field "chatIds" names a chat that is not a chat of this case.`)
+
+// chatChecks are the conditions that every chat a case share lists is a chat of its case.
+func (s *Store) chatChecks(sh casescribe.Share) ([]types.TransactWriteItem, error) {
+	if sh.Scope != casescribe.ScopeCase {
+		return nil, nil
+	}
+	var out []types.TransactWriteItem
+	for _, id := range sh.ChatIDs {
+		cc, err := s.existsCheck(casePK(sh.OrgID, sh.CaseID), chatSK(id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{ConditionCheck: cc})
+	}
+	return out, nil
 }

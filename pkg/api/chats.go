@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/ai"
@@ -226,12 +225,9 @@ func (s *Server) postChatMessage(w http.ResponseWriter, r *http.Request, c cases
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
-	text := strings.TrimSpace(body.Text)
-	switch {
-	case text == "" || !utf8.ValidString(text):
-		return casescribe.Errorf(casescribe.EINVALID, `Field "text" is required and cannot be blank.`)
-	case utf8.RuneCountInString(text) > MaxQuestion:
-		return casescribe.Errorf(casescribe.EINVALID, `Field "text" must be at most %d characters.`, MaxQuestion)
+	text, err := validText("text", body.Text, MaxQuestion)
+	if err != nil {
+		return err
 	}
 	ch, exchanges, _, cc, err := s.openChat(r, c)
 	if err != nil {

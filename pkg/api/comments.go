@@ -3,9 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
@@ -66,12 +64,9 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, c casescr
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
 	}
-	text := strings.TrimSpace(body.Text)
-	switch {
-	case text == "" || !utf8.ValidString(text):
-		return casescribe.Errorf(casescribe.EINVALID, `Field "text" is required and cannot be blank.`)
-	case utf8.RuneCountInString(text) > MaxCommentText:
-		return casescribe.Errorf(casescribe.EINVALID, `Field "text" must be at most %d characters.`, MaxCommentText)
+	text, err := validText("text", body.Text, MaxCommentText)
+	if err != nil {
+		return err
 	}
 	f, _, err := s.visibleFact(r, c)
 	if err != nil {

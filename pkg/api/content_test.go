@@ -177,7 +177,6 @@ func fetch(t *testing.T, rawURL string) (int, []byte) {
 
 func TestViewScopedGuestSeesOnlyTheView(t *testing.T) {
 	w := newCaseWorld(t)
-	e := w.e
 
 	list := w.as(t, "dave", "GET", "/cases/"+w.knee+"/facts", "")
 	if got, wantIDs := factIDs(t, list), []string{w.mri, w.surg}; !slices.Equal(got, wantIDs) {
@@ -286,7 +285,6 @@ func TestViewScopedGuestSeesOnlyTheView(t *testing.T) {
 	if status, _, _ := w.export(t, "dave", ""); status != 404 {
 		t.Errorf("dave exports after removal: %d", status)
 	}
-	_ = e
 }
 
 func TestFullCaseGuestFiltersStayInTheCase(t *testing.T) {

@@ -96,6 +96,21 @@ func validName(field, name string) (string, error) {
 	return name, nil
 }
 
+// validText trims a free text (a fact, a comment, a question) and checks it is present, valid
+// UTF-8 and at most max characters; line breaks are allowed.
+func validText(field, text string, max int) (string, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return "", casescribe.Errorf(casescribe.EINVALID, "Field %q is required and cannot be blank.", field)
+	case !utf8.ValidString(text):
+		return "", casescribe.Errorf(casescribe.EINVALID, "Field %q must be valid UTF-8 text.", field)
+	case utf8.RuneCountInString(text) > max:
+		return "", casescribe.Errorf(casescribe.EINVALID, "Field %q must be at most %d characters.", field, max)
+	}
+	return text, nil
+}
+
 // pageParams reads ?limit= and ?cursor=.
 func pageParams(r *http.Request) (cursor string, limit int, err error) {
 	q := r.URL.Query()

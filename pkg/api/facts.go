@@ -118,18 +118,7 @@ func validDate(field, d string) error {
 	return nil
 }
 
-func validFactText(text string) (string, error) {
-	text = strings.TrimSpace(text)
-	switch {
-	case text == "":
-		return "", casescribe.Errorf(casescribe.EINVALID, `Field "text" is required and cannot be blank.`)
-	case !utf8.ValidString(text):
-		return "", casescribe.Errorf(casescribe.EINVALID, `Field "text" must be valid UTF-8 text.`)
-	case utf8.RuneCountInString(text) > MaxFactText:
-		return "", casescribe.Errorf(casescribe.EINVALID, `Field "text" must be at most %d characters.`, MaxFactText)
-	}
-	return text, nil
-}
+func validFactText(text string) (string, error) { return validText("text", text, MaxFactText) }
 
 func validDocumentID(id string) error {
 	if _, err := ulid.ParseStrict(id); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
@@ -24,7 +25,7 @@ type summaryJSON struct {
 }
 
 func newSummaryJSON(sum casescribe.CaseSummary, c casescribe.Caller) summaryJSON {
-	j := summaryJSON{CaseID: sum.CaseID, Text: sum.Text, Version: sum.Version, Editable: c.Role.Staff()}
+	j := summaryJSON{CaseID: sum.CaseID, Text: sum.Text, Version: sum.Version, Editable: access.Permit(c, access.EditSummary) == nil}
 	if sum.Version > 0 {
 		j.UpdatedAt = &sum.UpdatedAt
 		j.UpdatedBy = &personJSON{ID: sum.UpdatedByID, Name: sum.UpdatedByName}

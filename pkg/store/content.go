@@ -62,30 +62,52 @@ func kindName(kind string) string {
 	}
 }
 
-// queryAll reads every item of a partition whose sort key starts with prefix, strongly
-// consistent, page after page.
-func queryAll[T any, I interface{ domain() T }](ctx context.Context, s *Store, pk, prefix string) ([]T, error) {
-	keyCond := expression.Key("PK").Equal(expression.Value(pk)).And(expression.Key("SK").BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+// eachPage runs fn on every page of a partition's items whose sort key starts with prefix
+// (every item for ""), read strongly consistent; projection, when given, names the only
+// attributes read.
+func (s *Store) eachPage(ctx context.Context, pk, prefix string, projection []string, fn func([]map[string]types.AttributeValue) error) error {
+	keyCond := expression.Key("PK").Equal(expression.Value(pk))
+	if prefix != "" {
+		keyCond = keyCond.And(expression.Key("SK").BeginsWith(prefix))
+	}
+	b := expression.NewBuilder().WithKeyCondition(keyCond)
+	if len(projection) > 0 {
+		names := make([]expression.NameBuilder, len(projection))
+		for i, n := range projection {
+			names[i] = expression.Name(n)
+		}
+		b = b.WithProjection(expression.NamesList(names[0], names[1:]...))
+	}
+	expr, err := b.Build()
 	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
+		return fmt.Errorf("build query: %w", err)
 	}
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
-	var out []T
+		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
 		res, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, convert("query "+prefix, err)
+			return convert("query "+prefix, err)
 		}
-		page, err := decodePage[T, I](res.Items, "")
-		if err != nil {
-			return nil, err
+		if err := fn(res.Items); err != nil {
+			return err
 		}
-		out = append(out, page.Items...)
 	}
-	return out, nil
+	return nil
+}
+
+// queryAll reads every item of a partition whose sort key starts with prefix, strongly
+// consistent, page after page.
+func queryAll[T any, I interface{ domain() T }](ctx context.Context, s *Store, pk, prefix string) ([]T, error) {
+	var out []T
+	err := s.eachPage(ctx, pk, prefix, nil, func(items []map[string]types.AttributeValue) error {
+		page, err := decodePage[T, I](items, "")
+		out = append(out, page.Items...)
+		return err
+	})
+	return out, err
 }
 
 // caseCheck is the condition that the case still exists under its client: content is never
@@ -191,29 +213,18 @@ func (s *Store) GetFact(ctx context.Context, orgID, caseID, factID string) (case
 // view or a filter is applied in memory), so they are decoded by hand: several times faster
 // than attributevalue's reflection, which dominated a list's own time.
 func (s *Store) CaseFacts(ctx context.Context, orgID, caseID string) ([]casescribe.Fact, error) {
-	keyCond := expression.Key("PK").Equal(expression.Value(casePK(orgID, caseID))).And(expression.Key("SK").BeginsWith(factPrefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
 	var out []casescribe.Fact
-	for p.HasMorePages() {
-		res, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, convert("query facts", err)
-		}
-		for _, raw := range res.Items {
+	err := s.eachPage(ctx, casePK(orgID, caseID), factPrefix, nil, func(items []map[string]types.AttributeValue) error {
+		for _, raw := range items {
 			f, err := decodeFact(raw)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, f)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // ReplaceFact writes after over before, which must still be at its version. Returns ECONFLICT
@@ -294,27 +305,14 @@ func (s *Store) DeleteFact(ctx context.Context, f casescribe.Fact) error {
 
 // sortKeys returns the sort keys of a partition's items under prefix, strongly consistent.
 func (s *Store) sortKeys(ctx context.Context, pk, prefix string) ([]string, error) {
-	keyCond := expression.Key("PK").Equal(expression.Value(pk)).And(expression.Key("SK").BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).
-		WithProjection(expression.NamesList(expression.Name("SK"))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression: expr.KeyCondition(), ProjectionExpression: expr.Projection(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ConsistentRead: aws.Bool(true)})
 	var out []string
-	for p.HasMorePages() {
-		res, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, convert("query "+prefix, err)
-		}
-		for _, it := range res.Items {
+	err := s.eachPage(ctx, pk, prefix, []string{"SK"}, func(items []map[string]types.AttributeValue) error {
+		for _, it := range items {
 			out = append(out, attributeString(it, "SK"))
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // tagName is the path of one tag in a fact's tag map; a tag is one map key, dots and all
@@ -525,28 +523,11 @@ func (s *Store) CreateComment(ctx context.Context, c casescribe.Comment, factVer
 
 // FactComments returns one page of a fact's comments, oldest first.
 func (s *Store) FactComments(ctx context.Context, orgID, caseID, factID, cursor string, limit int) (casescribe.Page[casescribe.Comment], error) {
-	list := "comments:" + factID
-	last, err := decodeCursor(list, cursor, validULID)
+	items, next, err := s.queryPage(ctx, casePK(orgID, caseID), factCommentsPrefix(factID), "comments:"+factID, cursor, limit, validULID)
 	if err != nil {
 		return casescribe.Page[casescribe.Comment]{}, err
 	}
-	pk, prefix := casePK(orgID, caseID), factCommentsPrefix(factID)
-	keyCond := expression.Key("PK").Equal(expression.Value(pk)).And(expression.Key("SK").BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return casescribe.Page[casescribe.Comment]{}, fmt.Errorf("build query: %w", err)
-	}
-	in := &dynamodb.QueryInput{TableName: &s.table, KeyConditionExpression: expr.KeyCondition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(clampLimit(limit)))}
-	if last != "" {
-		in.ExclusiveStartKey = key(pk, prefix+last)
-	}
-	res, err := s.db.Query(ctx, in)
-	if err != nil {
-		return casescribe.Page[casescribe.Comment]{}, convert("list comments", err)
-	}
-	return decodePage[casescribe.Comment, commentItem](res.Items, encodeCursor(list, lastID(res.LastEvaluatedKey, "SK", prefix)))
+	return decodePage[casescribe.Comment, commentItem](items, next)
 }
 
 // --- Documents -------------------------------------------------------------------------------
@@ -657,34 +638,16 @@ func (s *Store) PurgeCase(ctx context.Context, orgID, caseID string) ([]string, 
 // purge deletes every item of a partition whose sort key starts with prefix, and for each the
 // extra keys also(item) names, in batches.
 func (s *Store) purge(ctx context.Context, pk, prefix string, also func(map[string]types.AttributeValue) []map[string]types.AttributeValue) error {
-	keyCond := expression.Key("PK").Equal(expression.Value(pk))
-	if prefix != "" {
-		keyCond = keyCond.And(expression.Key("SK").BeginsWith(prefix))
-	}
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return fmt.Errorf("build query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table,
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true)})
-	for p.HasMorePages() {
-		res, err := p.NextPage(ctx)
-		if err != nil {
-			return convert("purge", err)
-		}
+	return s.eachPage(ctx, pk, prefix, nil, func(items []map[string]types.AttributeValue) error {
 		var keys []map[string]types.AttributeValue
-		for _, raw := range res.Items {
+		for _, raw := range items {
 			keys = append(keys, key(attributeString(raw, "PK"), attributeString(raw, "SK")))
 			if also != nil {
 				keys = append(keys, also(raw)...)
 			}
 		}
-		if err := s.batchDelete(ctx, keys); err != nil {
-			return err
-		}
-	}
-	return nil
+		return s.batchDelete(ctx, keys)
+	})
 }
 
 // batchDelete deletes items by key, 25 at a time, retrying what comes back unprocessed.
@@ -718,28 +681,18 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 // ViewNames returns the names of saved views, given as view id -> case id, in batch reads,
 // keyed by view id. Views that no longer exist are absent.
 func (s *Store) ViewNames(ctx context.Context, orgID string, views map[string]string) (map[string]string, error) {
-	out := make(map[string]string, len(views))
 	var keys []map[string]types.AttributeValue
 	for viewID, caseID := range views {
 		if viewID != "" && caseID != "" {
 			keys = append(keys, key(casePK(orgID, caseID), viewSK(viewID)))
 		}
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), 100)
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true),
-			ProjectionExpression: aws.String("#id, #name"), ExpressionAttributeNames: map[string]string{"#id": "id", "#name": "name"}}}
-		keys = keys[n:]
-		for len(pending) > 0 {
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, convert("view names", err)
-			}
-			for _, it := range res.Responses[s.table] {
-				out[attributeString(it, "id")] = attributeString(it, "name")
-			}
-			pending = res.UnprocessedKeys
+	out := make(map[string]string, len(keys))
+	err := s.batchGetRaw(ctx, keys, []string{"id", "name"}, func(items []map[string]types.AttributeValue) error {
+		for _, it := range items {
+			out[attributeString(it, "id")] = attributeString(it, "name")
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }

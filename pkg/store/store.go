@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -320,24 +321,47 @@ func batchGet[T any, I interface{ domain() T }](ctx context.Context, s *Store, o
 		keys = append(keys, key(orgPK(orgID), sk(id)))
 	}
 	var out []T
+	err := s.batchGetRaw(ctx, keys, nil, func(items []map[string]types.AttributeValue) error {
+		page, err := decodePage[T, I](items, "")
+		out = append(out, page.Items...)
+		return err
+	})
+	return out, err
+}
+
+// batchGetRaw reads items by key, strongly consistent, in batches of DynamoDB's 100 keys,
+// retrying what comes back unprocessed, and runs fn on each answer; projection, when given,
+// names the only attributes read.
+func (s *Store) batchGetRaw(ctx context.Context, keys []map[string]types.AttributeValue, projection []string, fn func([]map[string]types.AttributeValue) error) error {
+	ka := types.KeysAndAttributes{ConsistentRead: aws.Bool(true)}
+	if len(projection) > 0 {
+		ka.ExpressionAttributeNames = map[string]string{}
+		var refs []string
+		for i, n := range projection {
+			ref := fmt.Sprintf("#p%d", i)
+			ka.ExpressionAttributeNames[ref] = n
+			refs = append(refs, ref)
+		}
+		ka.ProjectionExpression = aws.String(strings.Join(refs, ", "))
+	}
 	for len(keys) > 0 {
 		n := min(len(keys), 100)
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)}}
+		batch := ka
+		batch.Keys = keys[:n]
+		pending := map[string]types.KeysAndAttributes{s.table: batch}
 		keys = keys[n:]
 		for len(pending) > 0 {
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, convert("batch get", err)
+				return convert("batch get", err)
 			}
-			page, err := decodePage[T, I](res.Responses[s.table], "")
-			if err != nil {
-				return nil, err
+			if err := fn(res.Responses[s.table]); err != nil {
+				return err
 			}
-			out = append(out, page.Items...)
 			pending = res.UnprocessedKeys
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // ListClients returns one page of the organization's clients, oldest first.
@@ -627,11 +651,17 @@ func (s *Store) update(ctx context.Context, k map[string]types.AttributeValue, u
 // queryPrefix reads one page of the organization partition's items whose sort key starts with
 // prefix; validID checks the id a cursor carries.
 func (s *Store) queryPrefix(ctx context.Context, orgID, prefix, list, cursor string, limit int, validID func(string) bool) ([]map[string]types.AttributeValue, string, error) {
+	return s.queryPage(ctx, orgPK(orgID), prefix, list, cursor, limit, validID)
+}
+
+// queryPage reads one page of a partition's items whose sort key starts with prefix, strongly
+// consistent, after the item a cursor of list names; validID checks the id it carries.
+func (s *Store) queryPage(ctx context.Context, pk, prefix, list, cursor string, limit int, validID func(string) bool) ([]map[string]types.AttributeValue, string, error) {
 	last, err := decodeCursor(list, cursor, validID)
 	if err != nil {
 		return nil, "", err
 	}
-	keyCond := expression.Key("PK").Equal(expression.Value(orgPK(orgID))).
+	keyCond := expression.Key("PK").Equal(expression.Value(pk)).
 		And(expression.Key("SK").BeginsWith(prefix))
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
@@ -641,7 +671,7 @@ func (s *Store) queryPrefix(ctx context.Context, orgID, prefix, list, cursor str
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(clampLimit(limit)))}
 	if last != "" {
-		in.ExclusiveStartKey = key(orgPK(orgID), prefix+last)
+		in.ExclusiveStartKey = key(pk, prefix+last)
 	}
 	res, err := s.db.Query(ctx, in)
 	if err != nil {

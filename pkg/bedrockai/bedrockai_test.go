@@ -61,8 +61,12 @@ type wireRequest struct {
 // received is one request as the server saw it.
 type received struct {
 	ModelID string
-	Header  http.Header
-	Body    wireRequest
+	// URI is the request's target as sent, its path escaped.
+	URI    string
+	Header http.Header
+	// Raw is the body as sent, byte for byte.
+	Raw  []byte
+	Body wireRequest
 	// Keys are the top-level members present, to check that one is absent rather than empty.
 	Keys map[string]json.RawMessage
 }
@@ -87,7 +91,7 @@ func newServer(t *testing.T, status int, body string) *converseServer {
 		if err != nil {
 			t.Errorf("read request: %v", err)
 		}
-		rec := received{ModelID: r.PathValue("modelID"), Header: r.Header.Clone()}
+		rec := received{ModelID: r.PathValue("modelID"), URI: r.RequestURI, Header: r.Header.Clone(), Raw: raw}
 		if err := json.Unmarshal(raw, &rec.Body); err != nil {
 			t.Errorf("request body is not a Converse request: %v", err)
 		}

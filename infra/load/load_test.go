@@ -75,7 +75,7 @@ func TestRecorder(t *testing.T) {
 	for i := range 10 {
 		r.record(cl, answer{status: 200, latency: time.Duration(i+1) * time.Millisecond})
 	}
-	r.record(cl, answer{status: 409, latency: time.Millisecond, body: []byte(`{"error":{"code":"conflict","message":"stale"}}`)})
+	r.record(cl, answer{status: 409, latency: time.Millisecond, body: []byte(`{"error":{"code":"conflict","message":"changed since version 7"}}`)})
 	r.record(cl, answer{status: 400, latency: time.Millisecond})
 	r.record(cl, answer{status: 503, latency: 50 * time.Millisecond})
 	r.record(cl, answer{err: errors.New("reset")})
@@ -90,7 +90,7 @@ func TestRecorder(t *testing.T) {
 	if row.max != 50*time.Millisecond || row.p50 != 5*time.Millisecond {
 		t.Errorf("p50 %v max %v, want 5ms and 50ms", row.p50, row.max)
 	}
-	if got := all.expected[expectedKey{cl.route, 409, "race", "stale"}]; got != 1 {
+	if got := all.expected[expectedKey{cl.route, 409, "race", "changed since version N"}]; got != 1 {
 		t.Errorf("expected 409s = %d, want 1", got)
 	}
 	if all.failed != 3 || len(all.failures) != 3 || !strings.Contains(all.failures[0].request, `"version":2`) {

@@ -14,8 +14,9 @@ DDB_SHA256    := 3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUNCTIONS     := $(notdir $(wildcard functions/*))
+LOAD_ARGS     ?=
 
-.PHONY: help deps run test lint bench build deploy clean migrate-sharing
+.PHONY: help deps run test lint bench load build deploy clean migrate-sharing
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -50,6 +51,9 @@ lint: ## gofmt, go vet, staticcheck
 
 bench: deps ## measure round trips, cold start, size, latency and scale; print and write docs/benchmarks.md
 	@$(GO) run ./infra/bench
+
+load: deps ## load test on loopback only: callers mix reads and writes, then every acknowledged write is read back; LOAD_ARGS="-duration 60s -callers 16 -max-requests 200000 [-api http://127.0.0.1:3000]"
+	$(GO) run ./infra/load $(LOAD_ARGS)
 
 # The authorizer migrates a membership of the retired client sharing on its first use; this
 # migrates them all at once. Idempotent, and resumable with the -from token it prints.

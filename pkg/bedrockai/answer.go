@@ -8,10 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/casescribe/sharing/pkg/ai"
 )
 
@@ -51,18 +47,15 @@ var citationID = regexp.MustCompile(`[\s,;]+`)
 // or replies with neither text nor a valid action.
 func (p *Provider) Answer(ctx context.Context, q ai.Question) (ai.Answer, error) {
 	rules := answerRules + cannotActRules
-	var tools *types.ToolConfiguration
+	var tools *toolConfig
 	if q.CanAct {
 		rules = answerRules + canActRules
-		tools = toolConfig()
+		tools = offeredTools()
 	}
-	in := &bedrockruntime.ConverseInput{
-		System:   system(rules),
-		Messages: append(history(q.History), userText(question(q))),
-		InferenceConfig: &types.InferenceConfiguration{
-			MaxTokens:   aws.Int32(answerMaxTokens),
-			Temperature: aws.Float32(answerTemperature),
-		},
+	in := &converseRequest{
+		System:          system(rules),
+		Messages:        append(history(q.History), userText(question(q))),
+		InferenceConfig: inferenceConfig{MaxTokens: answerMaxTokens, Temperature: answerTemperature},
 		// Nil unless the asker may act: a guest's request carries no tool at all, so no
 		// model can propose a change on its behalf.
 		ToolConfig: tools,
@@ -86,8 +79,8 @@ func (p *Provider) Answer(ctx context.Context, q ai.Question) (ai.Answer, error)
 // history turns earlier exchanges into alternating user and assistant messages, as Converse
 // requires. A turn with a blank side is skipped: Converse refuses blank text, and half a turn
 // would break the alternation.
-func history(turns []ai.Turn) []types.Message {
-	var msgs []types.Message
+func history(turns []ai.Turn) []message {
+	var msgs []message
 	for _, t := range turns {
 		question, answer := strings.TrimSpace(t.Question), strings.TrimSpace(t.Answer)
 		if question == "" || answer == "" {
@@ -122,11 +115,11 @@ func citations(text string, known map[string]bool) (string, []string) {
 	return strings.TrimSpace(citation.ReplaceAllString(text, "")), knownIDs(ids, known)
 }
 
-// toolConfig offers the two actions the API can carry out. The schemas are strict enough to
+// offeredTools offers the two actions the API can carry out. The schemas are strict enough to
 // steer the model; the inputs are still checked on the way back.
-func toolConfig() *types.ToolConfiguration {
-	return &types.ToolConfiguration{Tools: []types.Tool{
-		tool(string(ai.CreateFact), "Record a new fact in the case. Use only when the user asks to add a fact.", map[string]any{
+func offeredTools() *toolConfig {
+	return &toolConfig{Tools: []tool{
+		toolOf(string(ai.CreateFact), "Record a new fact in the case. Use only when the user asks to add a fact.", map[string]any{
 			"type": "object",
 			"properties": map[string]any{
 				"text": map[string]any{"type": "string", "description": "The fact: one self-contained statement."},
@@ -135,7 +128,7 @@ func toolConfig() *types.ToolConfiguration {
 			"required":             []string{"text"},
 			"additionalProperties": false,
 		}),
-		tool(string(ai.ApplyTag), "Apply one tag to existing facts of the case, by their ids. Use only when the user asks to tag facts.", map[string]any{
+		toolOf(string(ai.ApplyTag), "Apply one tag to existing facts of the case, by their ids. Use only when the user asks to tag facts.", map[string]any{
 			"type": "object",
 			"properties": map[string]any{
 				"tag":     map[string]any{"type": "string", "description": "The tag: 1 to 50 characters, no square brackets.", "minLength": 1, "maxLength": maxTagRunes},
@@ -147,12 +140,8 @@ func toolConfig() *types.ToolConfiguration {
 	}}
 }
 
-func tool(name, description string, schema map[string]any) types.Tool {
-	return &types.ToolMemberToolSpec{Value: types.ToolSpecification{
-		Name:        aws.String(name),
-		Description: aws.String(description),
-		InputSchema: &types.ToolInputSchemaMemberJson{Value: document.NewLazyDocument(schema)},
-	}}
+func toolOf(name, description string, schema map[string]any) tool {
+	return tool{ToolSpec: toolSpec{Name: name, Description: text(description), InputSchema: inputSchema{JSON: schema}}}
 }
 
 // toolInput is the union of both tools' inputs, as the model sends them.
@@ -166,21 +155,14 @@ type toolInput struct {
 // toolActions turns tool uses into actions, dropping any the API could not carry out as asked:
 // an unknown tool, a blank text, a malformed date, a bad tag, or no known fact to tag. Nothing
 // is repaired beyond trimming, so an action is either what the model meant or absent.
-func toolActions(uses []types.ToolUseBlock, known map[string]bool) []ai.Action {
+func toolActions(uses []toolUse, known map[string]bool) []ai.Action {
 	var actions []ai.Action
 	for _, u := range uses {
-		if u.Input == nil {
-			continue
-		}
-		raw, err := u.Input.MarshalSmithyDocument()
-		if err != nil {
-			continue
-		}
 		var in toolInput
-		if json.Unmarshal(raw, &in) != nil {
+		if len(u.Input) == 0 || json.Unmarshal(u.Input, &in) != nil {
 			continue
 		}
-		switch ai.ActionKind(aws.ToString(u.Name)) {
+		switch ai.ActionKind(u.Name) {
 		case ai.CreateFact:
 			text, date := strings.TrimSpace(in.Text), strings.TrimSpace(in.Date)
 			if text == "" || (date != "" && !validDate(date)) {

@@ -1,12 +1,19 @@
 // Package bedrockai is Ask AI's production provider: it asks one Amazon Bedrock model through
-// the Converse API (aws-sdk-go-v2/service/bedrockruntime), which speaks the same request shape
-// to every model family, so the model is a deployment setting rather than code.
+// the Converse API, which speaks the same request shape to every model family, so the model is
+// a deployment setting rather than code.
+//
+// The package speaks the Converse API itself, one JSON POST signed with the SDK's Signature
+// Version 4 signer (aws/signer/v4), rather than through the SDK's Bedrock Runtime client: it
+// needs one operation, and the client, with the types and schemas of all the others, added more
+// than a megabyte to each function that asks the AI, past their size budget. The requests are
+// the bytes the client sent, retried by the SDK's retryer as the client retried them, and
+// failures come back as the same error values (golden files and an error table check both).
 //
 // The model is never trusted: the citations and actions it returns are checked against the
 // facts it was given, and whatever it cannot back with those facts is dropped. Errors never
 // carry the question, the facts or the model's reply, because errors are logged and those are
-// privileged; they still wrap the SDK's error, so a caller can find a smithy.APIError (to tell
-// ThrottlingException from the rest) with errors.As, or a deadline with errors.Is.
+// privileged; they still wrap the underlying error, so a caller can find a smithy.APIError (to
+// tell ThrottlingException from the rest) with errors.As, or a deadline with errors.Is.
 package bedrockai
 
 import (
@@ -19,44 +26,47 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/aws/smithy-go"
 	"github.com/casescribe/sharing/pkg/ai"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
-// Converser is the part of *bedrockruntime.Client used, so that tests and wrappers can stand
-// in for it. Its errors are the SDK's; the provider reduces them before they are returned.
-type Converser interface {
-	Converse(ctx context.Context, in *bedrockruntime.ConverseInput, opts ...func(*bedrockruntime.Options)) (*bedrockruntime.ConverseOutput, error)
-}
-
-// Provider asks one Bedrock model through the Converse API. It holds no state between calls
-// and is safe for concurrent use.
+// Provider asks one Bedrock model through the Converse API. Its only state between calls is
+// the retryer's retry quota, which all its calls share; it is safe for concurrent use.
 type Provider struct {
-	client  Converser
-	modelID string
+	// url is where the model's Converse requests go; unusable when err is set.
+	url     string
+	region  string
+	creds   aws.CredentialsProvider
+	client  aws.HTTPClient
+	retryer aws.Retryer
+	// err is what is wrong with the configuration, returned by every call: FromConfig has no
+	// error to return, and a provider that cannot sign must not fail quietly.
+	err error
 }
 
 var _ ai.Provider = (*Provider)(nil)
 
-// New returns a Provider asking the model modelID (a model id, an inference profile id or an
-// ARN, as Converse accepts) through client.
-func New(client Converser, modelID string) *Provider {
-	return &Provider{client: client, modelID: modelID}
-}
-
-// FromConfig returns a Provider on a Bedrock Runtime client built from cfg. endpoint "" means
-// AWS's endpoint for cfg's region; any other value replaces it (a local stand-in in tests).
-// The client is built here, once, so a Lambda pays for it at cold start only.
+// FromConfig returns a Provider asking the model modelID (a model id, an inference profile id
+// or an ARN, as Converse accepts) with cfg's region, credentials (retrieved for every request),
+// HTTP client and retry settings. endpoint "" means cfg's BaseEndpoint if set, else AWS's
+// endpoint for cfg's region; any other value replaces it (a local stand-in in tests). A
+// configuration that cannot sign (no region, no credentials, no model id, an endpoint that is
+// not a URL) makes every call fail. Everything is set up here, once, so a Lambda pays for it at
+// cold start only.
 func FromConfig(cfg aws.Config, endpoint, modelID string) *Provider {
-	client := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
-	return New(client, modelID)
+	p := &Provider{
+		region:  cfg.Region,
+		creds:   cfg.Credentials,
+		client:  cfg.HTTPClient,
+		retryer: retryerFor(cfg),
+	}
+	if p.client == nil {
+		// The SDK's own default, so that connection and TLS timeouts stay what they were.
+		p.client = awshttp.NewBuildableClient()
+	}
+	p.url, p.err = converseURL(cfg, endpoint, modelID)
+	return p
 }
 
 // Inference settings. Answers are short and should stick to the facts, hence a low
@@ -70,26 +80,33 @@ const (
 )
 
 // converse sends one request and returns the model's text blocks and tool uses.
-func (p *Provider) converse(ctx context.Context, op string, in *bedrockruntime.ConverseInput) (reply, error) {
-	in.ModelId = aws.String(p.modelID)
-	out, err := p.client.Converse(ctx, in)
+func (p *Provider) converse(ctx context.Context, op string, in *converseRequest) (reply, error) {
+	if p.err != nil {
+		// A configuration error holds nothing privileged, so its text is kept.
+		return reply{}, fmt.Errorf("bedrock %s: %w", op, p.err)
+	}
+	body, err := in.encode()
+	if err != nil {
+		return reply{}, fmt.Errorf("bedrock %s: encode request: %w", op, err)
+	}
+	out, err := p.call(ctx, body)
 	if err != nil {
 		return reply{}, &converseError{op: op, err: err}
 	}
-	msg, ok := out.Output.(*types.ConverseOutputMemberMessage)
-	if !ok {
+	msg := out.Output.Message
+	if msg == nil {
 		return reply{}, fmt.Errorf("bedrock %s: the reply holds no message (stop reason %q)", op, out.StopReason)
 	}
-	r := reply{stopReason: string(out.StopReason)}
+	r := reply{stopReason: out.StopReason}
 	var texts []string
-	for _, block := range msg.Value.Content {
-		switch b := block.(type) {
-		case *types.ContentBlockMemberText:
-			if t := strings.TrimSpace(b.Value); t != "" {
+	for _, b := range msg.Content {
+		switch {
+		case b.Text != nil:
+			if t := strings.TrimSpace(*b.Text); t != "" {
 				texts = append(texts, t)
 			}
-		case *types.ContentBlockMemberToolUse:
-			r.toolUses = append(r.toolUses, b.Value)
+		case b.ToolUse != nil:
+			r.toolUses = append(r.toolUses, *b.ToolUse)
 		}
 	}
 	r.text = strings.Join(texts, "\n\n")
@@ -99,13 +116,13 @@ func (p *Provider) converse(ctx context.Context, op string, in *bedrockruntime.C
 // reply is what one Converse call produced that the provider reads.
 type reply struct {
 	text       string
-	toolUses   []types.ToolUseBlock
+	toolUses   []toolUse
 	stopReason string
 }
 
 // converseError is a failed Converse call. Its text names why without the service's message,
-// which can quote the request (the question, the facts); the SDK error stays reachable through
-// errors.As and errors.Is for callers that branch on throttling or a deadline.
+// which can quote the request (the question, the facts); the underlying error stays reachable
+// through errors.As and errors.Is for callers that branch on throttling or a deadline.
 type converseError struct {
 	op  string
 	err error
@@ -195,14 +212,14 @@ func knownIDs(ids []string, known map[string]bool) []string {
 	return out
 }
 
-func userText(text string) types.Message {
-	return types.Message{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: text}}}
+func userText(s string) message {
+	return message{Role: roleUser, Content: []textBlock{{Text: text(s)}}}
 }
 
-func assistantText(text string) types.Message {
-	return types.Message{Role: types.ConversationRoleAssistant, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: text}}}
+func assistantText(s string) message {
+	return message{Role: roleAssistant, Content: []textBlock{{Text: text(s)}}}
 }
 
-func system(text string) []types.SystemContentBlock {
-	return []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: text}}
+func system(s string) []textBlock {
+	return []textBlock{{Text: text(s)}}
 }

@@ -20,9 +20,10 @@ import (
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
-// These tests run a real bedrockruntime client against a local server that speaks the
-// Converse wire format (REST-JSON: POST /model/{modelId}/converse), so they check what the SDK
-// actually sends and parses, not what the provider hands to a fake.
+// These tests run the provider against a local server that speaks the Converse wire format
+// (REST-JSON: POST /model/{modelId}/converse), so they check what is actually sent and parsed,
+// not what the provider hands to a fake. They were written against the SDK's Bedrock Runtime
+// client and kept unchanged when the package replaced it.
 
 const modelID = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
@@ -135,8 +136,8 @@ func (s *converseServer) count() int {
 	return len(s.requests)
 }
 
-// provider is a Provider on a real client pointed at s, with no retries so that an error
-// reaches the test after one request.
+// provider is a Provider pointed at s, with no retries so that an error reaches the test after
+// one request.
 func provider(s *converseServer) *bedrockai.Provider {
 	cfg := aws.Config{
 		Region:           "us-east-1",

@@ -53,10 +53,22 @@ func TestRequestsMatchGolden(t *testing.T) {
 		name string
 		call func(*bedrockai.Provider) error
 	}{
-		{"answer-guest", func(p *bedrockai.Provider) error { _, err := p.Answer(context.Background(), question); return err }},
-		{"answer-staff", func(p *bedrockai.Provider) error { _, err := p.Answer(context.Background(), staff); return err }},
-		{"suggest-tags", func(p *bedrockai.Provider) error { _, err := p.SuggestTags(context.Background(), goldenFacts); return err }},
-		{"group", func(p *bedrockai.Provider) error { _, err := p.Group(context.Background(), goldenFacts); return err }},
+		{"answer-guest", func(p *bedrockai.Provider) error {
+			_, err := p.Answer(context.Background(), question)
+			return err
+		}},
+		{"answer-staff", func(p *bedrockai.Provider) error {
+			_, err := p.Answer(context.Background(), staff)
+			return err
+		}},
+		{"suggest-tags", func(p *bedrockai.Provider) error {
+			_, err := p.SuggestTags(context.Background(), goldenFacts)
+			return err
+		}},
+		{"group", func(p *bedrockai.Provider) error {
+			_, err := p.Group(context.Background(), goldenFacts)
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

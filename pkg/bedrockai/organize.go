@@ -8,9 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 	"github.com/casescribe/sharing/pkg/ai"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
@@ -122,14 +119,11 @@ func (p *Provider) Group(ctx context.Context, facts []casescribe.Fact) ([]ai.Gro
 }
 
 // jsonRequest is a request for a JSON-only reply about facts.
-func jsonRequest(rules string, facts []casescribe.Fact) *bedrockruntime.ConverseInput {
-	return &bedrockruntime.ConverseInput{
-		System:   system(rules),
-		Messages: []types.Message{userText("Facts of the case:\n" + factList(facts))},
-		InferenceConfig: &types.InferenceConfiguration{
-			MaxTokens:   aws.Int32(jsonMaxTokens),
-			Temperature: aws.Float32(jsonTemperature),
-		},
+func jsonRequest(rules string, facts []casescribe.Fact) *converseRequest {
+	return &converseRequest{
+		System:          system(rules),
+		Messages:        []message{userText("Facts of the case:\n" + factList(facts))},
+		InferenceConfig: inferenceConfig{MaxTokens: jsonMaxTokens, Temperature: jsonTemperature},
 	}
 }
 

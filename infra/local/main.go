@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -77,6 +78,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The API logs as it does in Lambda: JSON lines on stderr, one per request. What this
+	// program prints for the developer (how to call the stack) stays on stdout.
+	logger := api.NewLogger(os.Stderr)
+	slog.SetDefault(logger)
+
 	// Take the API port first, so that a port in use is reported before anything starts.
 	ln, err := net.Listen("tcp", *apiAddr)
 	if err != nil {
@@ -130,7 +136,7 @@ func run() error {
 	}
 	mailer := sesmail.New(stack.SES(), mailFrom)
 	files := s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, documentsBucket, 0)
-	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL), api.WithFiles(files)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
+	handler := api.NewServer(st, api.WithMailer(mailer, *appBaseURL), api.WithFiles(files), api.WithLogger(logger)).Local(auth.NewAuthorizer(verifier, st), map[string]http.Handler{
 		"GET /openapi.json": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(doc)
@@ -156,7 +162,7 @@ func run() error {
 	}
 	printHowTo(sf)
 
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

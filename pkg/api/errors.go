@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
@@ -43,16 +42,16 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-// writeError answers with the error's status and {"error":{"code","message"}}. It is the one
-// place errors are logged: internal ones with their text (which never reaches the client),
-// and never with tokens or personal data.
-func writeError(w http.ResponseWriter, r *http.Request, route string, err error) {
-	code := casescribe.ErrorCode(err)
-	status := StatusOf(code)
-	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "route", route, "error", err.Error())
+// writeError answers with the error's status and {"error":{"code","message"}}, and hands the
+// error to the request's access line (see logged), the one place errors are logged: the code
+// always, the text only for a 5xx, whose text never reaches the client. The message of a 4xx
+// may quote what the client sent, so it is never logged.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if x := exchangeFrom(r.Context()); x != nil {
+		x.err = err
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: casescribe.ErrorMessage(err)}})
+	code := casescribe.ErrorCode(err)
+	writeJSON(w, StatusOf(code), errorBody{Error: errorDetail{Code: code, Message: casescribe.ErrorMessage(err)}})
 }
 
 // writeJSON answers with v as JSON.

@@ -30,7 +30,7 @@ func (s *Server) Local(a Authenticator, extra map[string]http.Handler) http.Hand
 		mux.Handle(pattern, h)
 	}
 	mux.Handle("/", notFound())
-	return mux
+	return s.logged(mux)
 }
 
 func authenticate(a Authenticator, rt Route, next http.Handler) http.Handler {

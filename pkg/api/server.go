@@ -5,7 +5,12 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
@@ -119,6 +124,7 @@ type Server struct {
 	appBaseURL string
 	now        func() time.Time
 	newID      func() string
+	log        *slog.Logger
 }
 
 // Option configures a Server.
@@ -145,6 +151,18 @@ func WithAI(p ai.Provider) Option {
 	return func(s *Server) { s.ai = p }
 }
 
+// WithLogger makes the server write its access lines and error reports to l. Every record made
+// under a request's context gets the request's id. Without it, they go to stderr as JSON (see
+// NewLogger).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) {
+		if _, ok := l.Handler().(requestIDHandler); !ok {
+			l = slog.New(requestIDHandler{l.Handler()})
+		}
+		s.log = l
+	}
+}
+
 // WithClock makes the server read the time from now (tests of expiry).
 func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.now = now }
@@ -157,6 +175,7 @@ func NewServer(store Store, opts ...Option) *Server {
 		now:   func() time.Time { return time.Now().UTC() },
 		ai:    ai.Local{},
 		newID: func() string { return ulid.Make().String() },
+		log:   NewLogger(os.Stderr),
 	}
 	for _, o := range opts {
 		o(s)
@@ -171,6 +190,8 @@ type ctxKey int
 const (
 	callerKey ctxKey = iota
 	authErrorKey
+	requestIDKey
+	exchangeKey
 )
 
 // WithCaller returns ctx carrying the authorizer's verdict: who calls, in which organization,
@@ -207,7 +228,7 @@ func (s *Server) Handler(routeID string) (http.Handler, bool) {
 	mux := http.NewServeMux()
 	mux.Handle(rt.Key(), s.serve(rt))
 	mux.Handle("/", notFound())
-	return mux, true
+	return s.logged(mux), true
 }
 
 // serve runs one route: the caller from the authorizer, the role rule of its action, then the
@@ -219,6 +240,9 @@ func (s *Server) serve(rt Route) http.Handler {
 		if rt.Action.Needs() != access.NeedNothing {
 			c, err = callerFrom(r.Context())
 		}
+		if x := exchangeFrom(r.Context()); x != nil {
+			x.route, x.caller, x.path = rt.Key(), c, pathIDs(rt, r)
+		}
 		if err == nil {
 			err = access.Permit(c, rt.Action)
 		}
@@ -226,13 +250,228 @@ func (s *Server) serve(rt Route) http.Handler {
 			err = rt.handle(s, w, r, c)
 		}
 		if err != nil {
-			writeError(w, r, rt.ID, err)
+			writeError(w, r, err)
 		}
 	})
 }
 
 func notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, "", casescribe.Errorf(casescribe.ENOTFOUND, "There is no %s %s.", r.Method, r.URL.Path))
+		writeError(w, r, casescribe.Errorf(casescribe.ENOTFOUND, "There is no %s %s.", r.Method, r.URL.Path))
 	})
 }
+
+// RequestIDHeader carries a request's id: read from a client that sends a sane one, and
+// always answered, so that a person reporting a problem can quote the id of its log line.
+const RequestIDHeader = "X-Request-Id"
+
+// NewLogger returns the logger the API ships with: one JSON object per line on w, and every
+// record made under a request's context tagged with the request's id.
+func NewLogger(w io.Writer) *slog.Logger {
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, nil)})
+}
+
+// WithRequestID returns ctx carrying the id API Gateway gave the request, which the access
+// line and the X-Request-Id header then use. Only the Lambda glue calls it.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// requestIDHandler adds the request id found in a record's context, so that whatever is
+// logged while serving a request can be found with the request's access line.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey).(string); ok && id != "" {
+		r.AddAttrs(slog.String("requestId", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// exchange is what the access line of one request says, filled in as the request goes: the
+// route and caller by serve, the error by writeError.
+type exchange struct {
+	route  string
+	caller casescribe.Caller
+	path   []any
+	err    error
+}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	x, _ := ctx.Value(exchangeKey).(*exchange)
+	return x
+}
+
+// logged wraps the whole API (every route of a Lambda function or of the local server) with
+// its access log: one line per request, with the request id, the route key (never the raw
+// path, and never the query string, which carries invitation tokens), the caller's
+// organization, id and role, the status, the duration and the error code. Headers and bodies
+// are never logged: they carry tokens, passwords, emails and case text. A panicking handler
+// answers 500 in the API's shape rather than dropping the connection.
+func (s *Server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id, _ := r.Context().Value(requestIDKey).(string)
+		if !saneRequestID(id) {
+			id = r.Header.Get(RequestIDHeader)
+		}
+		if !saneRequestID(id) {
+			id = ulid.Make().String()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		x := &exchange{}
+		ctx := context.WithValue(WithRequestID(r.Context(), id), exchangeKey, x)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
+				err := fmt.Errorf("panic: %v", v)
+				if sw.status == 0 {
+					writeError(sw, r, err)
+				}
+				x.err = err
+			}
+			s.logRequest(ctx, r, x, sw.status, time.Since(start))
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// logRequest writes the access line. r is the request as the mux saw it, whose pattern names
+// the route of handlers outside the route table.
+func (s *Server) logRequest(ctx context.Context, r *http.Request, x *exchange, status int, d time.Duration) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	route := x.route
+	if route == "" {
+		route = r.Pattern
+	}
+	if route == "" || route == "/" {
+		route = "unmatched"
+	}
+	level := slog.LevelInfo
+	attrs := []slog.Attr{
+		slog.String("route", route),
+		slog.String("orgId", x.caller.OrgID),
+		slog.String("userId", x.caller.UserID),
+		slog.String("role", string(x.caller.Role)),
+		slog.Int("status", status),
+		slog.Float64("durationMs", float64(d.Microseconds())/1000),
+	}
+	if len(x.path) > 0 {
+		attrs = append(attrs, slog.Group("path", x.path...))
+	}
+	if x.err != nil {
+		code := casescribe.ErrorCode(x.err)
+		attrs = append(attrs, slog.String("errorCode", code))
+		// Only our own faults are logged with their text: a 4xx's message may quote the
+		// request, while a 5xx's text is ours (store, email, AI or file service, panic).
+		if StatusOf(code) >= 500 {
+			attrs = append(attrs, slog.String("error", x.err.Error()))
+		}
+	}
+	if status >= 500 || (x.err != nil && StatusOf(casescribe.ErrorCode(x.err)) >= 500) {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// saneRequestID reports whether id can be used as a request id as is: short, and of the
+// characters request ids are made of, so that a client cannot put arbitrary text into the
+// logs through the header.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune("-_.:=", c):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// pathIDs returns the ids in the request's path, for the access line: only parameters named
+// "...Id", and only values shaped like the ids the API issues (ULIDs, and Cognito's UUIDs
+// for users), so that nothing a person typed (a tag, a mistyped path) reaches the logs.
+func pathIDs(rt Route, r *http.Request) []any {
+	var out []any
+	rest := rt.Path
+	for {
+		_, after, ok := strings.Cut(rest, "{")
+		if !ok {
+			return out
+		}
+		name, tail, _ := strings.Cut(after, "}")
+		rest = tail
+		if !strings.HasSuffix(name, "Id") {
+			continue
+		}
+		if v := r.PathValue(name); isULID(v) || isUUID(v) {
+			out = append(out, slog.String(name, v))
+		}
+	}
+}
+
+func isULID(s string) bool {
+	_, err := ulid.ParseStrict(s)
+	return err == nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status a handler answered, for the access line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

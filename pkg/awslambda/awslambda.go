@@ -160,13 +160,22 @@ func (c Config) aws() aws.Config {
 // RouteHandler is the Lambda handler of one route.
 type RouteHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
+// logger makes JSON lines on stderr (which Lambda sends to CloudWatch Logs) the process's
+// logger, for the API's records and for anything else that logs, the log package included.
+func logger() *slog.Logger {
+	l := api.NewLogger(os.Stderr)
+	slog.SetDefault(l)
+	return l
+}
+
 // Route builds the handler of the route with the given operation id.
 func Route(routeID string, extras ...Extra) (RouteHandler, error) {
+	log := logger()
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	var opts []api.Option
+	opts := []api.Option{api.WithLogger(log)}
 	for _, x := range extras {
 		o, err := x(cfg)
 		if err != nil {
@@ -189,6 +198,7 @@ type AuthorizerHandler func(context.Context, events.APIGatewayV2CustomAuthorizer
 
 // Authorizer builds the authorizer handler.
 func Authorizer(ctx context.Context) (AuthorizerHandler, error) {
+	logger()
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		return nil, err
@@ -211,8 +221,11 @@ func authorize(a api.Authenticator) AuthorizerHandler {
 	return func(ctx context.Context, req events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 		need := api.NeedOf(req.RouteKey)
 		caller, err := a.Authenticate(ctx, header(req.Headers, "authorization"), header(req.Headers, api.OrgHeader), need)
+		// Refusals are the route's to log, with the rest of its access line. Only our own
+		// faults are logged here, with the route key and never the headers (the token).
 		if err != nil && casescribe.ErrorCode(err) == casescribe.EINTERNAL {
-			slog.ErrorContext(ctx, "authorizer failed", "route", req.RouteKey, "error", err.Error())
+			ctx = api.WithRequestID(ctx, req.RequestContext.RequestID)
+			slog.ErrorContext(ctx, "authorizer failed", "route", req.RouteKey, "errorCode", casescribe.EINTERNAL, "error", err.Error())
 		}
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: encodeVerdict(caller, err)}, nil
 	}

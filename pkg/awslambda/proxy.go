@@ -14,12 +14,15 @@ import (
 // maintained, so it stays behind these few lines and can be replaced here alone.
 
 // proxy adapts a route's http.Handler to API Gateway HTTP API (payload 2.0) events, putting
-// the authorizer's verdict into the request context first.
+// API Gateway's request id and the authorizer's verdict into the request context first.
 func proxy(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	withVerdict := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var lambdaCtx map[string]any
-		if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && rc.Authorizer != nil {
-			lambdaCtx = rc.Authorizer.Lambda
+		if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+			r = r.WithContext(api.WithRequestID(r.Context(), rc.RequestID))
+			if rc.Authorizer != nil {
+				lambdaCtx = rc.Authorizer.Lambda
+			}
 		}
 		if lambdaCtx != nil {
 			caller, err := decodeVerdict(lambdaCtx)

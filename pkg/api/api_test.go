@@ -97,7 +97,8 @@ func setup(t *testing.T) *env {
 func (e *env) server(t *testing.T, m api.Mailer) *httptest.Server {
 	t.Helper()
 	clock := func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
-	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock), api.WithFiles(e.files)).Local(e.authn, nil))
+	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock), api.WithFiles(e.files),
+		api.WithLogger(api.NewLogger(t.Output()))).Local(e.authn, nil))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -298,7 +297,7 @@ func (s *Server) deleteCase(w http.ResponseWriter, r *http.Request, c casescribe
 	// The case is gone, and with it every way to its content; what remains is cleanup.
 	keys, err := s.store.PurgeCase(r.Context(), c.OrgID, k.ID)
 	if err != nil {
-		slog.ErrorContext(r.Context(), "case content left after delete", "case", k.ID, "error", err.Error())
+		s.log.ErrorContext(r.Context(), "case content left after delete", "case", k.ID, "error", err.Error())
 	}
 	s.deleteFiles(r.Context(), keys...)
 	w.WriteHeader(http.StatusNoContent)

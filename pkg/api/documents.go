@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"mime"
 	"net/http"
 	"time"
@@ -186,10 +185,10 @@ func (s *Server) deleteFiles(ctx context.Context, keys ...string) {
 		return
 	}
 	if err := s.filesConfigured(); err != nil {
-		slog.ErrorContext(ctx, "document files left after delete", "keys", keys, "error", err.Error())
+		s.log.ErrorContext(ctx, "document files left after delete", "keys", keys, "error", err.Error())
 		return
 	}
 	if err := s.files.Delete(ctx, keys...); err != nil {
-		slog.ErrorContext(ctx, "document files left after delete", "keys", keys, "error", err.Error())
+		s.log.ErrorContext(ctx, "document files left after delete", "keys", keys, "error", err.Error())
 	}
 }

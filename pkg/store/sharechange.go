@@ -40,6 +40,9 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 			err = add(s.shareTargetCounter(after, 1))
 		}
 	case access.ChangeExpand:
+		if !sameGuestCases(before, plan.Replaced) {
+			return errPlanStale
+		}
 		held := append([]casescribe.Share{before}, plan.Replaced...)
 		for _, r := range plan.Replaced {
 			del, err := s.shareDelete(r)
@@ -110,6 +113,25 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 		return casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile, or the guest already has access to that case; preview the change again.")
 	}
 	return convert("apply share change", err)
+}
+
+// errPlanStale refuses a change planned on reads that disagree with each other.
+var errPlanStale = casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile; preview the change again.")
+
+// sameGuestCases reports whether replaced can be the guest's other case shares of before's
+// client: each of another case than the others and than before. The plan reads the share, then
+// its client's shares from an index; when the share was replaced meanwhile by another share of
+// its case, the two disagree, and the transaction they would make is not a valid one.
+func sameGuestCases(before casescribe.Share, replaced []casescribe.Share) bool {
+	cases := map[string]bool{before.CaseID: true}
+	for _, r := range replaced {
+		if r.ID == before.ID || r.GuestID != before.GuestID || r.ClientID != before.ClientID ||
+			r.Scope != casescribe.ScopeCase || cases[r.CaseID] {
+			return false
+		}
+		cases[r.CaseID] = true
+	}
+	return true
 }
 
 // shareUpdate rewrites the share item from before to after, at before's version.

@@ -37,9 +37,10 @@ type Store struct {
 }
 
 // New returns a Store on the named table. It takes its client as given and never loads AWS
-// configuration itself.
+// configuration itself; writes that lose a race to another transaction are retried a few
+// times (see retryingDB).
 func New(db DB, table string) *Store {
-	return &Store{db: db, table: table}
+	return &Store{db: retryingDB{db}, table: table}
 }
 
 // Page size bounds for lists.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,13 +24,19 @@ func (s *Store) ListMembers(ctx context.Context, orgID, cursor string, limit int
 
 // ChangeRole changes the role of m, as read, to another, in one transaction with the
 // organization's count of admins, and returns the changed membership. Returns ECONFLICT if
-// the role changed meanwhile, the person left, or they are the last admin.
+// the role changed meanwhile, the person left, they are the last admin, or they are a guest
+// who still holds shares.
 func (s *Store) ChangeRole(ctx context.Context, m casescribe.Membership, to casescribe.Role) (casescribe.Membership, error) {
 	orgID, userID, from := m.OrgID, m.UserID, m.Role
 	if from == to {
 		return m, nil
 	}
 	cond := mustExist().And(expression.Name("role").Equal(expression.Value(string(from))))
+	if from == casescribe.RoleGuest {
+		// Only guests hold shares: a guest becomes staff only once none is left, so that no
+		// share is ever held by someone who is not a guest (a share made meanwhile counts).
+		cond = cond.And(sharesCounted(0))
+	}
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name("role"), expression.Value(string(to)))).
 		WithCondition(cond).Build()
@@ -39,7 +46,8 @@ func (s *Store) ChangeRole(ctx context.Context, m casescribe.Membership, to case
 	items := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table,
 		Key: key(orgPK(orgID), memberSK(userID)), UpdateExpression: expr.Update(),
 		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values()}}}
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}}
 	if delta := adminDelta(to) - adminDelta(from); delta != 0 {
 		count, err := s.adminCount(orgID, delta, keepsAnAdmin(delta))
 		if err != nil {
@@ -48,7 +56,11 @@ func (s *Store) ChangeRole(ctx context.Context, m casescribe.Membership, to case
 		items = append(items, types.TransactWriteItem{Update: count})
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tce *types.TransactionCanceledException
 	switch {
+	case from == casescribe.RoleGuest && conditionFailed(err, 0) && errors.As(err, &tce) &&
+		attributeString(tce.CancellationReasons[0].Item, "role") == string(from):
+		return casescribe.Membership{}, casescribe.Errorf(casescribe.ECONFLICT, "This guest still has access to shared cases: remove their shares before changing their role.")
 	case conditionFailed(err, 0):
 		return casescribe.Membership{}, casescribe.Errorf(casescribe.ECONFLICT, "This person's role changed meanwhile, or they left; reload and try again.")
 	case conditionFailed(err, 1):

@@ -454,6 +454,10 @@ func (s *Store) guestShares(ctx context.Context, orgID, guestID string) ([]cases
 		}
 		for _, id := range ids {
 			sh, err := s.GetShare(ctx, orgID, id)
+			if casescribe.ErrorCode(err) == casescribe.ENOTFOUND {
+				// Removed since the grant was read: the guest's access is changing right now.
+				return nil, casescribe.Errorf(casescribe.ECONFLICT, "This person's access changed meanwhile; reload and try again.")
+			}
 			if err != nil {
 				return nil, fmt.Errorf("share %s of guest: %w", id, err)
 			}

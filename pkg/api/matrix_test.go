@@ -403,8 +403,8 @@ var readOnlyPosts = map[string]bool{"previewShareChange": true}
 //
 // Beyond the status: an invisible id answers byte for byte as an unknown one does; no answer
 // to anyone names a record the rules hide from them; a route with no declared rule fails.
-// Calls expected to change something run each on a freshly seeded world, so that every other
-// call sees the world the expectations were computed on.
+// Calls expected to change something run on freshly seeded worlds (one per route and caller),
+// so that every other call sees the world the expectations were computed on.
 func TestAccessMatrix(t *testing.T) {
 	e := setup(t)
 	for _, name := range []string{"gClient", "gOther", "gInvited", "eve", "bMember", "bGuest", "nobody"} {
@@ -478,16 +478,22 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		for _, ck := range callers {
 			answers := map[string]response{}
+			// Changes the rules allow are made on a world of their own, one per route and
+			// caller: the targets of one route are distinct records, so that a change on one
+			// leaves the expectations on the next as they were.
+			var changed *matrixWorld
 			for _, which := range targets {
 				w := shared
 				c := callerOf(w, ck, rt)
 
 				wantCode := w.expect(c, ck.refusal, rt, kind, which)
 				if wantCode == "" && rt.Method != http.MethodGet && !readOnlyPosts[rt.ID] {
-					// A change the rules allow: make it on a world of its own.
-					w = seedMatrix(t, e)
+					if changed == nil {
+						changed = seedMatrix(t, e)
+						fresh++
+					}
+					w = changed
 					c = callerOf(w, ck, rt)
-					fresh++
 				}
 				id, path := w.path(rt, kind, which)
 				authorization := ""

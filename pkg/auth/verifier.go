@@ -149,6 +149,9 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 		// No grace: Cognito and Lambda clocks are both NTP-synced, and a grace period only
 		// lengthens the life of a stolen token.
 		jwt.WithLeeway(0),
+		// A signature's last character has spare bits; without this, several texts of one
+		// token would verify.
+		jwt.WithStrictDecoding(),
 	)
 	return &Verifier{keys: keys, parser: parser}, nil
 }
@@ -196,6 +199,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 		return Identity{}, unauthenticated(msgInvalid, fmt.Errorf("token is %d bytes, over %d", len(token), maxTokenLen))
 	}
 
+	// The decoder would skip line breaks; a token is only base64url parts and dots.
+	if i := strings.IndexFunc(token, notTokenChar); i >= 0 {
+		return Identity{}, unauthenticated(msgInvalid, fmt.Errorf("token has a character outside base64url at byte %d", i))
+	}
+
 	var claims idTokenClaims
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.keys.KeyfuncCtx(ctx)); err != nil {
 		// Expiry is the one failure a genuine client hits routinely, and telling it apart lets
@@ -218,6 +226,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 		return Identity{}, unauthenticated(msgInvalid, errors.New("no email claim"))
 	}
 	return Identity{UserID: claims.Subject, Email: strings.ToLower(claims.Email), EmailVerified: verified(claims.EmailVerified)}, nil
+}
+
+// notTokenChar reports whether r cannot appear in a compact JWT.
+func notTokenChar(r rune) bool {
+	return !(r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 }
 
 // unauthenticated builds the error every failure returns. Both the domain error and the reason

@@ -784,3 +784,41 @@ func TestConflictStalePlan(t *testing.T) {
 		t.Errorf("a refused change changed the stored state:\n%s", d)
 	}
 }
+
+// A change planned before one of the cases it takes shares from was deleted (its saved views
+// purged with it) is refused as a conflict to retry, not as a bad view id, and changes nothing.
+func TestConflictPlanMeetsDeletedCase(t *testing.T) {
+	ctx := context.Background()
+	db := localstack.ForTest(t).DynamoDB()
+	table := localstack.NewTestTable(t)
+	s := New(db, table)
+	fx := newConflictFixture()
+	fx.build(t, s)
+	// The guest also holds k2; the expansion of that share replaces the share of k1, whose
+	// view it uncounts.
+	k2 := fx.share
+	k2.ID, k2.CaseID, k2.ViewID, k2.ChatIDs = fx.newShare, fx.k2.ID, "", nil
+	if err := s.CreateShare(ctx, k2); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := access.PlanShareChange(access.PlanInput{Share: k2, GuestName: fx.guest.Name, ClientName: fx.c1.Name,
+		ClientCases: []casescribe.Case{fx.k1, fx.k2}, GuestCaseShares: []casescribe.Share{fx.share, k2}},
+		access.ShareChange{Scope: casescribe.ScopeClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile k1 is deleted, with its share, and its content purged.
+	if err := s.DeleteCase(ctx, fx.org.ID, fx.c1.ID, fx.k1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PurgeCase(ctx, fx.org.ID, fx.k1.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := fx.snapshot(t, db, table)
+	if err := s.ApplyShareChange(ctx, k2, plan); casescribe.ErrorCode(err) != casescribe.ECONFLICT {
+		t.Errorf("apply an expansion planned before a case was deleted: err = %v, want %s", err, casescribe.ECONFLICT)
+	}
+	if d := lineDiff(before, fx.snapshot(t, db, table)); d != "" {
+		t.Errorf("a refused change changed the stored state:\n%s", d)
+	}
+}

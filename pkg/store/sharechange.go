@@ -105,15 +105,21 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 	switch {
 	case conditionFailed(err, 0):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since it was read (stale version); preview the change again.")
+	case viewFailed(err, 1, firstView-1):
+		// Checked before the views: a view losing a share is gone only if its case was deleted
+		// meanwhile, which fails the shares and grants of that case too.
+		return errAccessChanged
 	case viewFailed(err, firstView, len(views)):
 		return errNoSuchView
 	case viewFailed(err, firstChat, len(chats)):
 		return errNoSuchChat
 	case conditionFailed(err, -1):
-		return casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile, or the guest already has access to that case; preview the change again.")
+		return errAccessChanged
 	}
 	return convert("apply share change", err)
 }
+
+var errAccessChanged = casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile, or the guest already has access to that case; preview the change again.")
 
 // errPlanStale refuses a change planned on reads that disagree with each other.
 var errPlanStale = casescribe.Errorf(casescribe.ECONFLICT, "The guest's access changed meanwhile; preview the change again.")

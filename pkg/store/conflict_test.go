@@ -173,7 +173,7 @@ func storeMethod() string {
 // must have a scenario in writeScenarios: a new method fails TestConflictOnEveryWrite until it
 // is listed in one or the other.
 var readMethods = []string{
-	"AllClientCases", "CaseChats", "CaseDocuments", "CaseFacts", "CaseViews", "ChatExchanges",
+	"AllClientCases", "CaseChats", "CaseDocuments", "CaseFacts", "CaseFactsMatching", "CaseViews", "ChatExchanges",
 	"ClientShares", "EmailHolder", "FactComments", "GetCase", "GetCases", "GetChat", "GetClient",
 	"GetClients", "GetDocument", "GetFact", "GetGrant", "GetInvitation", "GetMembership",
 	"GetOrganization", "GetShare", "GetShares", "GetSummary", "GetView", "GuestGrants",

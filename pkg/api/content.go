@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"sync"
 
 	"github.com/casescribe/sharing/pkg/access"
@@ -35,13 +36,36 @@ type contentLoad struct {
 	facts    bool
 	docs     bool
 	views    bool
+	// selects is for a route that uses only the facts its scope selects under one filter (a
+	// fact list, an export): it returns that filter, exactly as the route will resolve it for
+	// the scope and the case's views, and false when the request's filter is not valid. The
+	// facts read are then narrowed in DynamoDB to those that can pass it (and the scope), so
+	// that a guest's list under a saved view is not sent, decoded and matched every fact of
+	// the case.
+	selects func(sc access.Scope, views []casescribe.SavedView) (casescribe.FactFilter, bool)
 	// extra runs in the same round trip as the case read (the route's own item).
 	extra func(ctx context.Context) error
+}
+
+// factsMatching is the store's read of a case's facts narrowed in DynamoDB to those that can
+// pass some filters, which the caller still applies ((*store.Store).CaseFactsMatching). A Store
+// without it reads every fact.
+type factsMatching interface {
+	CaseFactsMatching(ctx context.Context, orgID, caseID string, filters ...casescribe.FactFilter) ([]casescribe.Fact, error)
 }
 
 // openCase reads what ld asks and decides the caller's scope. Guests always read the case's
 // views (a share may limit them to one) and, with documents, its facts (a view opens only the
 // documents its facts cite).
+//
+// Facts a route selects (ld.selects) are read narrowed by its filter and the caller's scope.
+// Staff see the whole case, so their filter is known from the request alone and their facts
+// are read with the case, unless the request names a saved view (known once the views are
+// read). A guest's scope needs its grant, which is keyed by the case's client: when the client
+// is not known yet, every grant of the guest is read with the case (one query, instead of the
+// one grant after the case), and the facts just after. Either way, two round trips at most
+// for a route that opens its case by id (pathCase); one that locates its item first would wait
+// a third for its facts, and leaves selects unset.
 func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) (caseContent, error) {
 	ctx := r.Context()
 	guest := c.Role == casescribe.RoleGuest
@@ -49,12 +73,22 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		ld.views = true
 		ld.facts = ld.facts || ld.docs
 	}
+	matching, _ := s.store.(factsMatching)
+	narrow := ld.facts && ld.selects != nil && matching != nil
+	var early []casescribe.FactFilter // the facts' narrowing, when known before the scope
+	if narrow && c.Role.Staff() {
+		if f, ok := ld.selects(access.Scope{}, nil); ok {
+			early = []casescribe.FactFilter{f}
+		}
+	}
+	allGrants := narrow && guest && ld.clientID == ""
 	var (
-		out    caseContent
-		grants access.Grants
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		errs   []error
+		out         caseContent
+		grants      access.Grants
+		guestGrants []casescribe.Grant
+		wg          sync.WaitGroup
+		mu          sync.Mutex
+		errs        []error
 	)
 	fail := func(err error) {
 		if err != nil {
@@ -71,13 +105,20 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 	wg.Go(func() {
 		k, err := s.store.GetCase(ctx, c.OrgID, ld.caseID)
 		out.k = k
-		if err == nil && guest && ld.clientID == "" {
+		if err == nil && guest && ld.clientID == "" && !allGrants {
 			grant(k.ClientID)
 		}
 		fail(err)
 	})
 	if guest && ld.clientID != "" {
 		wg.Go(func() { grant(ld.clientID) })
+	}
+	if allGrants {
+		wg.Go(func() {
+			var err error
+			guestGrants, err = s.store.GuestGrants(ctx, c.OrgID, c.UserID)
+			fail(err)
+		})
 	}
 	if ld.views {
 		wg.Go(func() {
@@ -86,10 +127,14 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 			fail(err)
 		})
 	}
-	if ld.facts {
+	if ld.facts && (!narrow || early != nil) {
 		wg.Go(func() {
 			var err error
-			out.facts, err = s.store.CaseFacts(ctx, c.OrgID, ld.caseID)
+			if narrow {
+				out.facts, err = matching.CaseFactsMatching(ctx, c.OrgID, ld.caseID, early...)
+			} else {
+				out.facts, err = s.store.CaseFacts(ctx, c.OrgID, ld.caseID)
+			}
 			fail(err)
 		})
 	}
@@ -117,6 +162,15 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 	if ld.clientID != "" && out.k.ClientID != ld.clientID {
 		return caseContent{}, notFound
 	}
+	if allGrants {
+		g := casescribe.Grant{ClientID: out.k.ClientID}
+		for _, gg := range guestGrants {
+			if gg.ClientID == out.k.ClientID {
+				g = gg
+			}
+		}
+		grants = access.GrantsOf(g)
+	}
 	scope, ok := access.ContentScope(c, out.k, grants, out.views)
 	if !ok {
 		return caseContent{}, notFound
@@ -128,7 +182,34 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		return caseContent{}, caseErr
 	}
 	out.scope, out.grants = scope, grants
+	if narrow {
+		// Read (or read again, should the scope not be what the early read assumed) the facts
+		// narrowed by exactly what the route will select them by.
+		filters := factNarrowing(scope, out.views, ld.selects)
+		if early == nil || !reflect.DeepEqual(filters, early) {
+			facts, err := matching.CaseFactsMatching(ctx, c.OrgID, ld.caseID, filters...)
+			if err != nil {
+				return caseContent{}, err
+			}
+			out.facts = facts
+		}
+	}
 	return out, nil
+}
+
+// factNarrowing returns the filters every fact a route selects passes: the scope's view, if
+// any, and the route's own filter (for a guest limited to a view, the view's again). When the
+// request's filter is not valid the route reads nothing but its error, and the scope's view
+// alone is enough.
+func factNarrowing(sc access.Scope, views []casescribe.SavedView, selects func(access.Scope, []casescribe.SavedView) (casescribe.FactFilter, bool)) []casescribe.FactFilter {
+	var out []casescribe.FactFilter
+	if sc.View != nil {
+		out = append(out, sc.View.Filter)
+	}
+	if f, ok := selects(sc, views); ok && (sc.View == nil || !reflect.DeepEqual(f, sc.View.Filter)) {
+		out = append(out, f)
+	}
+	return out
 }
 
 // pathCase opens the case named by the path's caseId.

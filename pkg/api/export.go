@@ -18,7 +18,7 @@ import (
 // view, the view), under the same filters as the list. Its first rows say who exported it,
 // when, and under which access, so that a copy that travels carries its provenance.
 func (s *Server) exportFacts(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	cc, err := s.pathCase(r, c, contentLoad{facts: true, views: true})
+	cc, err := s.pathCase(r, c, contentLoad{facts: true, views: true, selects: factSelection(r)})
 	if err != nil {
 		return err
 	}

@@ -266,7 +266,7 @@ func (s *Server) listFacts(w http.ResponseWriter, r *http.Request, c casescribe.
 	if err != nil {
 		return err
 	}
-	cc, err := s.pathCase(r, c, contentLoad{facts: true, views: true})
+	cc, err := s.pathCase(r, c, contentLoad{facts: true, views: true, selects: factSelection(r)})
 	if err != nil {
 		return err
 	}
@@ -308,6 +308,15 @@ func resolveFactQuery(r *http.Request, cc caseContent) (casescribe.FactFilter, c
 		return casescribe.FactFilter{}, casescribe.FactSort{}, nil, err
 	}
 	return fq.Filter, fq.Sort, chosen, nil
+}
+
+// factSelection is contentLoad.selects for a fact list or export: the filter resolveFactQuery
+// gives the request under the scope and the case's views.
+func factSelection(r *http.Request) func(access.Scope, []casescribe.SavedView) (casescribe.FactFilter, bool) {
+	return func(sc access.Scope, views []casescribe.SavedView) (casescribe.FactFilter, bool) {
+		filter, _, _, err := resolveFactQuery(r, caseContent{scope: sc, views: views})
+		return filter, err == nil
+	}
 }
 
 func (s *Server) getFact(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {

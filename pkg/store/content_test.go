@@ -3,10 +3,19 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
@@ -292,5 +301,296 @@ func TestDeleteFactAndPurgeCase(t *testing.T) {
 	}
 	if files, err := s.PurgeCase(ctx, k.OrgID, k.ID); err != nil || len(files) != 0 {
 		t.Errorf("purge again: %v %v", files, err)
+	}
+}
+
+// modelFact is what the test knows of a stored fact: the fact, whether its item carries a whole
+// tag index (written in full since the index exists), and the tag spellings its index holds
+// (after a partial update, it may hold more than its tags).
+type modelFact struct {
+	fact   casescribe.Fact
+	marked bool
+	index  []string
+}
+
+// indexed reports whether DynamoDB can find tag want in the fact's index.
+func (m modelFact) indexed(want string) bool {
+	return slices.ContainsFunc(m.index, func(s string) bool { return strings.EqualFold(s, want) })
+}
+
+// returned is what CaseFactsMatching must return of the fact, read from the model: exactly the
+// facts a filter in DynamoDB lets through, so that a condition checking nothing (or too little)
+// fails the test as surely as one checking too much.
+func (m modelFact) returned(filters []casescribe.FactFilter) bool {
+	for _, f := range filters {
+		plain := f
+		plain.Query, plain.Tags = "", nil
+		if !access.Matches(plain, m.fact) {
+			return false
+		}
+		if m.marked {
+			for _, want := range f.Tags {
+				// A tag with brackets is not looked up (no stored tag has them).
+				if !strings.ContainsAny(want, "[]") && !m.indexed(want) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// Tag spellings that match one another without regard to case, some only through Unicode's
+// case folding (the Kelvin sign and k, the long s and s, the final sigma), dots included.
+var tagSpellings = [][]string{
+	{"imaging", "Imaging", "IMAGING"},
+	{"status", "Status", "ſtatus"},
+	{"kelvin", "\u212Aelvin", "KELVIN"},
+	{"σίσυφος", "ΣΊΣΥΦΟΣ", "σίσυφοσ"},
+	{"a.b", "A.B"},
+	{"émile", "Émile"},
+	{"witness"},
+}
+
+var factDates = []string{"", "2023-01-01", "2023-06-15", "2024-02-29", "2024-12-31"}
+
+// TestCaseFactsMatching: whatever the filters (tags in any case, key facts, date ranges,
+// search, several at once), the facts CaseFactsMatching reads pass them exactly as the whole
+// case's facts do, through every way a fact is written (created, replaced, tagged and untagged
+// one at a time or in bulk) and for facts written before the tag index existed; and DynamoDB
+// leaves out exactly the facts it can tell fail.
+func TestCaseFactsMatching(t *testing.T) {
+	ctx := context.Background()
+	stack := localstack.ForTest(t)
+	table := localstack.NewTestTable(t)
+	s := store.New(stack.DynamoDB(), table)
+	k, _ := contentCase(t, s)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed) // shown on failure: rand.NewPCG(7, seed) replays the run
+	rng := rand.New(rand.NewPCG(7, seed))
+	pick := func(list []string) string { return list[rng.IntN(len(list))] }
+	spelling := func() string { return pick(tagSpellings[rng.IntN(len(tagSpellings))]) }
+	randomTags := func() []string {
+		var tags []string
+		for range rng.IntN(4) {
+			if t := spelling(); !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+		slices.Sort(tags)
+		return tags
+	}
+
+	model := map[string]*modelFact{}
+	for i := range 60 {
+		f := casescribe.Fact{OrgID: k.OrgID, CaseID: k.ID, ClientID: k.ClientID, ID: id(),
+			Text: fmt.Sprintf("Fact %d: %s", i, pick([]string{"knee MRI", "Knee pain", "billing dispute", "Émile's witness statement"})),
+			Date: pick(factDates), Tags: randomTags(), KeyFact: rng.IntN(3) == 0, CreatedAt: now, UpdatedAt: now, Version: 1}
+		if f.Tags == nil {
+			f.Tags = []string{}
+		}
+		m := &modelFact{fact: f, index: slices.Clone(f.Tags)}
+		if i%3 == 0 {
+			// Written before the tag index: no index, no marker; some without a date, tags or
+			// key flag at all.
+			bare := i%9 == 0
+			putOldFact(t, stack.DynamoDB(), table, f, bare)
+			if bare {
+				m.fact.Date, m.fact.Tags, m.fact.KeyFact, m.index = "", nil, false, nil
+			}
+		} else {
+			if err := s.CreateFact(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+			m.marked = true
+		}
+		model[f.ID] = m
+	}
+	ids := slices.Sorted(maps.Keys(model))
+
+	// Change facts every way there is, tags in any spelling.
+	for range 120 {
+		m := model[pick(ids)]
+		f := &m.fact
+		switch op := rng.IntN(4); {
+		case op == 0 && len(f.Tags) < 6 && f.Tags != nil:
+			tag := spelling()
+			got, err := s.SetFactTag(ctx, k.OrgID, k.ID, f.ID, tag, true, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*f = got
+			m.index = append(m.index, tag)
+		case op == 1 && f.Tags != nil:
+			tag := spelling()
+			if len(f.Tags) > 0 && rng.IntN(2) == 0 {
+				tag = pick(f.Tags)
+			}
+			got, err := s.SetFactTag(ctx, k.OrgID, k.ID, f.ID, tag, false, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*f = got
+			m.index = slices.DeleteFunc(m.index, func(s string) bool { return s == tag })
+		case op == 2 && f.Tags != nil && len(f.Tags) < 6:
+			// In bulk: add some spellings and remove others, sometimes of the same tag.
+			add, remove := randomTags(), randomTags()
+			remove = slices.DeleteFunc(remove, func(r string) bool { return slices.Contains(add, r) })
+			if len(f.Tags) > 0 {
+				remove = append(remove, pick(f.Tags))
+			}
+			remove = slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(remove))), func(r string) bool { return slices.Contains(add, r) })
+			if err := s.BulkEditFacts(ctx, k.OrgID, k.ID, store.BulkEdit{Facts: []store.FactEdit{
+				{ID: f.ID, Version: f.Version, Add: add, Remove: remove}}}, now); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetFact(ctx, k.OrgID, k.ID, f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*f = got
+			m.index = append(m.index, add...)
+			m.index = slices.DeleteFunc(m.index, func(s string) bool {
+				return slices.Contains(remove, s) && !slices.ContainsFunc(add, func(a string) bool { return strings.EqualFold(a, s) })
+			})
+		default:
+			after := *f
+			after.Tags, after.Date, after.KeyFact, after.Version = randomTags(), pick(factDates), !f.KeyFact, f.Version+1
+			if after.Tags == nil {
+				after.Tags = []string{}
+			}
+			if err := s.ReplaceFact(ctx, *f, after); err != nil {
+				t.Fatal(err)
+			}
+			*f, m.marked, m.index = after, true, slices.Clone(after.Tags)
+		}
+	}
+
+	all, err := s.CaseFacts(ctx, k.OrgID, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := factIDs(all); !slices.Equal(got, ids) {
+		t.Fatalf("CaseFacts = %d facts, want the %d written", len(got), len(ids))
+	}
+	for _, f := range all {
+		want := model[f.ID].fact
+		if f.Text != want.Text || f.Date != want.Date || f.KeyFact != want.KeyFact || !slices.Equal(f.Tags, want.Tags) || f.Version != want.Version {
+			t.Fatalf("CaseFacts read %+v, want %+v", f, want)
+		}
+	}
+
+	nothing := casescribe.FactFilter{From: "9999-12-31", To: "0000-01-01"}
+	cases := [][]casescribe.FactFilter{
+		nil,
+		{{}},
+		{{Tags: []string{"imaging"}}},
+		{{Tags: []string{"IMAGING"}}},
+		{{Tags: []string{"STATUS"}}},
+		{{Tags: []string{"ſtatus"}}},
+		{{Tags: []string{"kelvin"}}},
+		{{Tags: []string{"\u212Aelvin"}}},
+		{{Tags: []string{"ΣΊΣΥΦΟΣ"}}},
+		{{Tags: []string{"a.b"}}},
+		{{Tags: []string{"imaging", "Status"}}},
+		{{Tags: []string{"no such tag"}}},
+		{{Tags: []string{"odd[0]"}}},
+		{{KeyOnly: true}},
+		{{From: "2023-06-15"}},
+		{{To: "2023-06-15"}},
+		{{From: "2023-01-01", To: "2024-02-29"}},
+		{{From: "2024-02-29", To: "2024-02-29"}},
+		{nothing},
+		{{Query: "knee"}},
+		{{Query: "émile WITNESS"}},
+		{{Tags: []string{"Imaging"}, KeyOnly: true, From: "2023-01-01", To: "2024-12-31", Query: "knee"}},
+		{{Tags: []string{"imaging"}}, {KeyOnly: true}},
+		{{Tags: []string{"imaging"}}, {Tags: []string{"émile"}, From: "2023-06-15"}},
+		{nothing, {Tags: []string{"imaging"}}},
+	}
+	for range 150 {
+		var fs []casescribe.FactFilter
+		for range 1 + rng.IntN(2) {
+			var f casescribe.FactFilter
+			for range rng.IntN(3) {
+				f.Tags = append(f.Tags, spelling())
+			}
+			f.KeyOnly = rng.IntN(4) == 0
+			if rng.IntN(3) == 0 {
+				f.From = pick(factDates)
+			}
+			if rng.IntN(3) == 0 {
+				f.To = pick(factDates)
+			}
+			if rng.IntN(5) == 0 {
+				f.Query = pick([]string{"knee", "dispute", "Fact 1"})
+			}
+			fs = append(fs, f)
+		}
+		cases = append(cases, fs)
+	}
+	for _, filters := range cases {
+		got, err := s.CaseFactsMatching(ctx, k.OrgID, k.ID, filters...)
+		if err != nil {
+			t.Fatalf("%+v: %v", filters, err)
+		}
+		var want []string
+		for _, fid := range ids {
+			if model[fid].returned(filters) {
+				want = append(want, fid)
+			}
+		}
+		if ids := factIDs(got); !slices.Equal(ids, want) {
+			t.Errorf("%+v: DynamoDB returned %d facts, want %d\n got %v\nwant %v", filters, len(ids), len(want), ids, want)
+		}
+		if sel, full := selectAll(got, filters), selectAll(all, filters); !slices.Equal(sel, full) {
+			t.Errorf("%+v: selects %d facts from the narrowed read, %d from the whole case", filters, len(sel), len(full))
+		}
+	}
+}
+
+// selectAll returns the ids of the facts that pass every filter, in order.
+func selectAll(facts []casescribe.Fact, filters []casescribe.FactFilter) []string {
+	var out []string
+	for _, f := range facts {
+		if !slices.ContainsFunc(filters, func(ff casescribe.FactFilter) bool { return !access.Matches(ff, f) }) {
+			out = append(out, f.ID)
+		}
+	}
+	return out
+}
+
+func factIDs(facts []casescribe.Fact) []string {
+	out := make([]string, 0, len(facts))
+	for _, f := range facts {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+// putOldFact writes f as fact items were written before the tag index: the same attributes,
+// without the index and its marker. bare leaves out the optional ones (date, tags, key flag),
+// as an item written by hand might.
+func putOldFact(t *testing.T, db *dynamodb.Client, table string, f casescribe.Fact, bare bool) {
+	t.Helper()
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	item := map[string]types.AttributeValue{
+		"PK": s("ORG#" + f.OrgID + "#CASE#" + f.CaseID), "SK": s("FACT#" + f.ID), "type": s("fact"),
+		"orgId": s(f.OrgID), "caseId": s(f.CaseID), "clientId": s(f.ClientID), "id": s(f.ID), "text": s(f.Text),
+		"documentId": s(""), "group": s(""), "createdBy": s(""),
+		"createdAt": s(f.CreatedAt.Format(time.RFC3339Nano)), "updatedAt": s(f.UpdatedAt.Format(time.RFC3339Nano)),
+		"version": &types.AttributeValueMemberN{Value: strconv.Itoa(f.Version)},
+	}
+	if !bare {
+		tags := map[string]types.AttributeValue{}
+		for _, tag := range f.Tags {
+			tags[tag] = &types.AttributeValueMemberBOOL{Value: true}
+		}
+		item["tags"] = &types.AttributeValueMemberM{Value: tags}
+		item["date"] = s(f.Date)
+		item["keyFact"] = &types.AttributeValueMemberBOOL{Value: f.KeyFact}
+	}
+	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table, Item: item}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,10 +1,13 @@
 package store
 
 import (
-	"fmt"
+	"errors"
+	"maps"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -34,6 +37,16 @@ func newRefItem(orgID, kind, id, caseID, clientID string) refItem {
 
 // factItem keeps tags as a map (tag -> true) so that one update can add some tags and remove
 // others, on many facts at once, without reading them first.
+//
+// Tags match without regard to case, which no DynamoDB condition can do on the map's keys, so
+// a fact item also carries a tag index that lets a Query leave out, in DynamoDB, the facts a
+// filter's tags exclude: one string set per tag key (see tagKey), named tagIndexPrefix+key,
+// holding the fact's tags of that key as they are spelled. Sets, because an update can add
+// and delete one element of a top-level set without reading the item: removing "Imaging"
+// leaves the key's set, and so the key, in place while "imaging" is still there. An item
+// whose index is whole (written in full since the index exists) also carries tagIndexMarker;
+// one without it (older, or only updated since) may lack keys, so a filter must not exclude
+// it on its tags.
 type factItem struct {
 	PK         string          `dynamodbav:"PK"`
 	SK         string          `dynamodbav:"SK"`
@@ -63,6 +76,89 @@ func newFactItem(f casescribe.Fact) factItem {
 		CaseID: f.CaseID, ClientID: f.ClientID, ID: f.ID, Text: f.Text, Date: f.Date, Tags: tags,
 		KeyFact: f.KeyFact, DocumentID: f.DocumentID, Group: f.Group, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
 		UpdatedAt: f.UpdatedAt, Version: f.Version}
+}
+
+// Names of the tag index's attributes.
+const (
+	tagIndexPrefix = "tag#"
+	tagIndexMarker = "tagIndex"
+)
+
+// MarshalDynamoDBAttributeValue writes the item with its tag index, whole and marked so: every
+// write of a whole fact item, new or replacing one, goes through here.
+func (i factItem) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	type plain factItem // without this method
+	av, err := attributevalue.Marshal(plain(i))
+	if err != nil {
+		return nil, err
+	}
+	m, ok := av.(*types.AttributeValueMemberM)
+	if !ok {
+		return nil, errors.New("encode fact: not a map")
+	}
+	for key, spellings := range tagIndex(slices.Collect(maps.Keys(i.Tags))) {
+		m.Value[tagIndexPrefix+key] = &types.AttributeValueMemberSS{Value: spellings}
+	}
+	m.Value[tagIndexMarker] = &types.AttributeValueMemberN{Value: "1"}
+	return m, nil
+}
+
+// tagIndex groups tags by key, each group sorted.
+func tagIndex(tags []string) map[string][]string {
+	out := make(map[string][]string, len(tags))
+	for _, t := range tags {
+		k := tagKey(t)
+		if !slices.Contains(out[k], t) {
+			out[k] = append(out[k], t)
+		}
+	}
+	for _, group := range out {
+		slices.Sort(group)
+	}
+	return out
+}
+
+// tagKey is the one spelling of the tags that match t (strings.EqualFold, as filters match
+// tags), so that two tags match exactly when their keys are equal: each character replaced by
+// one chosen among its case variants (unicode.SimpleFold), the same whichever variant it is.
+// strings.ToLower would not do: "ſ" and "s" match but their lower cases differ, and "İ" and
+// "i" do not match but share a lower case.
+func tagKey(t string) string {
+	ascii := true
+	for i := 0; i < len(t); i++ {
+		if t[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(t) // what foldRune gives every ASCII character
+	}
+	var b strings.Builder
+	b.Grow(len(t))
+	for _, r := range t {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+// foldRune is the case variant of r that stands for all of them: the lower case of the least
+// when that is one of them (so that an ASCII letter stands as its lower case), else the least.
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	lower := unicode.ToLower(least)
+	for f := unicode.SimpleFold(least); lower != least; f = unicode.SimpleFold(f) {
+		if f == lower {
+			return lower
+		}
+		if f == least {
+			break
+		}
+	}
+	return least
 }
 
 func (i factItem) domain() casescribe.Fact {
@@ -199,91 +295,4 @@ func newSummaryItem(s casescribe.CaseSummary) summaryItem {
 func (i summaryItem) domain() casescribe.CaseSummary {
 	return casescribe.CaseSummary{OrgID: i.OrgID, CaseID: i.CaseID, Text: i.Text,
 		UpdatedByID: i.UpdatedByID, UpdatedByName: i.UpdatedByName, UpdatedAt: i.UpdatedAt, Version: i.Version}
-}
-
-// decodeFact decodes a stored fact item as factItem.domain would after attributevalue, without
-// reflection; an item of an unexpected shape goes through attributevalue instead.
-func decodeFact(raw map[string]types.AttributeValue) (casescribe.Fact, error) {
-	var f casescribe.Fact
-	fallback := func() (casescribe.Fact, error) {
-		var it factItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return casescribe.Fact{}, fmt.Errorf("decode fact: %w", err)
-		}
-		return it.domain(), nil
-	}
-	for name, av := range raw {
-		var dst *string
-		switch name {
-		case "orgId":
-			dst = &f.OrgID
-		case "caseId":
-			dst = &f.CaseID
-		case "clientId":
-			dst = &f.ClientID
-		case "id":
-			dst = &f.ID
-		case "text":
-			dst = &f.Text
-		case "date":
-			dst = &f.Date
-		case "documentId":
-			dst = &f.DocumentID
-		case "group":
-			dst = &f.Group
-		case "createdBy":
-			dst = &f.CreatedBy
-		case "createdAt", "updatedAt":
-			v, ok := av.(*types.AttributeValueMemberS)
-			if !ok {
-				return fallback()
-			}
-			t, err := time.Parse(time.RFC3339, v.Value)
-			if err != nil {
-				return fallback()
-			}
-			if name == "createdAt" {
-				f.CreatedAt = t
-			} else {
-				f.UpdatedAt = t
-			}
-		case "keyFact":
-			v, ok := av.(*types.AttributeValueMemberBOOL)
-			if !ok {
-				return fallback()
-			}
-			f.KeyFact = v.Value
-		case "version":
-			v, ok := av.(*types.AttributeValueMemberN)
-			if !ok {
-				return fallback()
-			}
-			n, err := strconv.Atoi(v.Value)
-			if err != nil {
-				return fallback()
-			}
-			f.Version = n
-		case "tags":
-			v, ok := av.(*types.AttributeValueMemberM)
-			if !ok {
-				return fallback()
-			}
-			f.Tags = make([]string, 0, len(v.Value))
-			for t := range v.Value {
-				f.Tags = append(f.Tags, t)
-			}
-			slices.Sort(f.Tags)
-		}
-		if dst != nil {
-			v, ok := av.(*types.AttributeValueMemberS)
-			if !ok {
-				return fallback()
-			}
-			*dst = v.Value
-		}
-	}
-	if f.Tags == nil {
-		f.Tags = []string{}
-	}
-	return f, nil
 }

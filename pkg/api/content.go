@@ -47,13 +47,6 @@ type contentLoad struct {
 	extra func(ctx context.Context) error
 }
 
-// factsMatching is the store's read of a case's facts narrowed in DynamoDB to those that can
-// pass some filters, which the caller still applies ((*store.Store).CaseFactsMatching). A Store
-// without it reads every fact.
-type factsMatching interface {
-	CaseFactsMatching(ctx context.Context, orgID, caseID string, filters ...casescribe.FactFilter) ([]casescribe.Fact, error)
-}
-
 // openCase reads what ld asks and decides the caller's scope. Guests always read the case's
 // views (a share may limit them to one) and, with documents, its facts (a view opens only the
 // documents its facts cite).
@@ -73,8 +66,7 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		ld.views = true
 		ld.facts = ld.facts || ld.docs
 	}
-	matching, _ := s.store.(factsMatching)
-	narrow := ld.facts && ld.selects != nil && matching != nil
+	narrow := ld.facts && ld.selects != nil
 	var early []casescribe.FactFilter // the facts' narrowing, when known before the scope
 	if narrow && c.Role.Staff() {
 		if f, ok := ld.selects(access.Scope{}, nil); ok {
@@ -131,7 +123,7 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		wg.Go(func() {
 			var err error
 			if narrow {
-				out.facts, err = matching.CaseFactsMatching(ctx, c.OrgID, ld.caseID, early...)
+				out.facts, err = s.store.CaseFactsMatching(ctx, c.OrgID, ld.caseID, early...)
 			} else {
 				out.facts, err = s.store.CaseFacts(ctx, c.OrgID, ld.caseID)
 			}
@@ -187,7 +179,7 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 		// narrowed by exactly what the route will select them by.
 		filters := factNarrowing(scope, out.views, ld.selects)
 		if early == nil || !reflect.DeepEqual(filters, early) {
-			facts, err := matching.CaseFactsMatching(ctx, c.OrgID, ld.caseID, filters...)
+			facts, err := s.store.CaseFactsMatching(ctx, c.OrgID, ld.caseID, filters...)
 			if err != nil {
 				return caseContent{}, err
 			}

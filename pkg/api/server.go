@@ -56,6 +56,9 @@ type Store interface {
 	Locate(ctx context.Context, orgID, kind, id string) (store.Ref, error)
 	GetFact(ctx context.Context, orgID, caseID, factID string) (casescribe.Fact, error)
 	CaseFacts(ctx context.Context, orgID, caseID string) ([]casescribe.Fact, error)
+	// CaseFactsMatching reads the facts of a case narrowed in DynamoDB to those that can pass
+	// every one of filters (a superset: the caller still applies them).
+	CaseFactsMatching(ctx context.Context, orgID, caseID string, filters ...casescribe.FactFilter) ([]casescribe.Fact, error)
 	CreateFact(ctx context.Context, f casescribe.Fact) error
 	ReplaceFact(ctx context.Context, before, after casescribe.Fact) error
 	DeleteFact(ctx context.Context, f casescribe.Fact) error

@@ -60,9 +60,18 @@ for target in "${targets[@]}"; do
 	"$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "${parallel[@]}" "$pkg" >"$out" 2>&1
 	rc=$?
 	wall=$((SECONDS - start))
-	# The last progress line: "fuzz: elapsed: 30s, execs: 1234 (41/sec), new interesting: ...".
+	# The last progress line: "fuzz: elapsed: 30s, execs: 1234 (41/sec), new interesting: ...",
+	# or, when the time ran out while the seeds were still being run for their coverage,
+	# "fuzz: elapsed: 3s, gathering baseline coverage: 120/700 completed".
 	progress=$(grep -E '^fuzz: elapsed: ' "$out" | tail -n 1)
-	execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$progress")
+	execs=$(sed -nE -e 's/.*execs: ([0-9]+).*/\1/p' -e 's/.*baseline coverage: ([0-9]+)\/.*/\1/p' <<<"$progress")
+	note=
+	if [[ $progress == *baseline* ]]; then
+		note=" (seeds only: FUZZTIME ran out before fuzzing began)"
+	fi
+	if [[ -n $progress && ${execs:-0} -eq 0 ]]; then
+		note=" (no input: FUZZTIME ran out during the workers' set-up)"
+	fi
 	elapsed=$(sed -nE 's/^fuzz: elapsed: ([^,]+),.*/\1/p' <<<"$progress")
 	# The line's rate is the last interval's; the average is over the whole run.
 	seconds=$(awk '{ n = 0; s = $0
@@ -75,13 +84,13 @@ for target in "${targets[@]}"; do
 	if [[ $rc -ne 0 ]]; then
 		status=FAIL
 		failed=$((failed + 1))
-	elif [[ -z $execs ]]; then
-		# A target that skipped (no emulators, say) fuzzed nothing.
+	elif [[ -z $progress ]]; then
+		# A target that skipped (no emulators, say) never started fuzzing.
 		status=SKIP
 		failed=$((failed + 1))
 	fi
-	printf 'fuzz: %-4s %s %s: %s execs in %s (%s/s), %ss with build and set-up\n' \
-		"$status" "$pkg" "$name" "${execs:-0}" "${elapsed:-0s}" "${rate:-0}" "$wall"
+	printf 'fuzz: %-4s %s %s: %s execs in %s (%s/s), %ss with build and set-up%s\n' \
+		"$status" "$pkg" "$name" "${execs:-0}" "${elapsed:-0s}" "${rate:-0}" "$wall" "$note"
 	if [[ $status != ok ]]; then
 		# The failure, the failing input's file and the command to re-run it; not the
 		# progress lines nor the served requests' log lines.

@@ -76,7 +76,7 @@ func newInProcess(ctx context.Context, stack *localstack.Stack, root, poolID, cl
 	p.db = dynamodb.New(stack.DynamoDB().Options(), p.rec.Options, p.items.Options)
 	st := store.New(p.db, benchTable)
 	p.authorizer = auth.NewAuthorizer(verifier, st)
-	p.handler = api.NewServer(st).Local(p.authorizer, nil)
+	p.handler = api.NewServer(st, api.WithLogger(api.NewLogger(io.Discard))).Local(p.authorizer, nil)
 	return p, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -161,7 +162,7 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 	files := s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")},
 		stack.S3Endpoint, localstack.NewTestBucket(f), 0)
 	mail := &keptMail{next: sesmail.New(stack.SES(), "no-reply@casescribe.test"), last: map[string]string{}}
-	w := &fuzzWorld{h: api.NewServer(st, api.WithMailer(mail, appBaseURL), api.WithFiles(files)).Local(auth.NewAuthorizer(verifier, st), nil)}
+	w := &fuzzWorld{h: api.NewServer(st, api.WithMailer(mail, appBaseURL), api.WithFiles(files), api.WithLogger(api.NewLogger(io.Discard))).Local(auth.NewAuthorizer(verifier, st), nil)}
 
 	users := map[string]string{} // name -> user id
 	for _, name := range []string{"alice", "carol"} {

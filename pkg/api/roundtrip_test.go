@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -185,7 +186,7 @@ func TestRoundTripBudgets(t *testing.T) {
 	authorizer := auth.NewAuthorizer(verifier, store.New(dynamodb.New(stack.DynamoDB().Options(), authCalls.Options), table))
 	mailer := sesmail.New(stack.SES(), "no-reply@casescribe.test")
 	files := s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, localstack.NewTestBucket(t), 0)
-	handler := api.NewServer(routeStore, api.WithMailer(mailer, "https://app.casescribe.test"), api.WithFiles(files)).Local(authorizer, nil)
+	handler := api.NewServer(routeStore, api.WithMailer(mailer, "https://app.casescribe.test"), api.WithFiles(files), api.WithLogger(api.NewLogger(io.Discard))).Local(authorizer, nil)
 	admin := casescribe.User{ID: sub, Email: email, Name: "Budget Admin"}
 
 	var results []budgetResult

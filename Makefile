@@ -15,8 +15,9 @@ STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_FLAGS  := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUNCTIONS     := $(notdir $(wildcard functions/*))
 LOAD_ARGS     ?=
+FUZZTIME      ?= 30s
 
-.PHONY: help deps run test lint bench load build deploy clean migrate-sharing
+.PHONY: help deps run test lint bench load fuzz fuzz-smoke build deploy clean migrate-sharing
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -40,8 +41,18 @@ $(DDB_DIR)/DynamoDBLocal.jar:
 run: deps ## start the local stack and serve the API on 127.0.0.1:3000
 	$(GO) run ./infra/local
 
-test: deps lint ## the whole suite, emulator-backed tests included
+test: deps lint ## the whole suite, emulator-backed tests included, then a short fuzz run
 	CASESCRIBE_REQUIRE_EMULATORS=1 $(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz: deps ## run every fuzz target in turn for FUZZTIME each (default 30s); failing inputs land in testdata/fuzz
+	CASESCRIBE_REQUIRE_EMULATORS=1 FUZZTIME=$(FUZZTIME) GO=$(GO) bash infra/fuzz.sh
+
+# Every target's seed corpus already runs in go test (the API targets' 655 requests against the
+# emulators); under the fuzzing engine make test runs the two targets that need no emulator,
+# whose instrumented builds are quick. make fuzz runs them all.
+fuzz-smoke: ## token verification and page cursors under the fuzzing engine for 10 s each (part of make test)
+	CASESCRIBE_REQUIRE_EMULATORS=1 FUZZTIME=10s FUZZMATCH='^(FuzzVerify|FuzzCursor)$$' GO=$(GO) bash infra/fuzz.sh
 
 lint: ## gofmt, go vet, staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -438,7 +438,7 @@ func (r *results) viewFactsGrowth() (grows bool, why string, ok bool) {
 	why = fmt.Sprintf("median %s, ×%.2f from the fewest facts to the most; items read %s → %s",
 		strings.Join(medians, ", "), ratio(last.list, first.list), counts(first.list.itemsMin, first.list.itemsMax), counts(last.list.itemsMin, last.list.itemsMax))
 	if grows {
-		why += ": every fact of the case is read and the view applied in memory"
+		why += ": DynamoDB reads every fact of the case; the view's tags, key flag and dates filter them in DynamoDB before they are sent, and the view is applied again in memory"
 		if r.memberReadsAsMuch() {
 			why += ", as the member's list of the whole case does"
 		}
@@ -967,8 +967,9 @@ func (r *results) latencySection(b *md) {
 	b.line("  facts were made through the store, each tagged one of %s in turn; the view", strings.Join(factTags, ", "))
 	b.line("  selects those tagged %s, %s of them, and the first page lists %s (checked before", factTags[0], thousands(r.latencyView.inView), thousands(r.latencyView.listed))
 	b.line("  measuring, as are the member's list of all %s and a 404 for Smith's case). The route reads", thousands(r.latencyView.facts))
-	b.line("  the case, the guest's grant, every fact of the case and its views, and applies the view in")
-	b.line("  memory: JSON for the page and the filter over every fact are our overhead;")
+	b.line("  the case, the guest's grants and views, then the facts the view can select (DynamoDB reads")
+	b.line("  every fact of the case and filters them before sending), and applies the view again in")
+	b.line("  memory: decoding what DynamoDB sends, the filter and JSON for the page are our overhead;")
 	b.line("- *share change*: `PATCH /shares/{shareId}` as the admin on another guest's client share of")
 	b.line("  Smith, alternately narrowing it to one of Smith's cases and expanding it back to the whole")
 	b.line("  client, each time with the version the previous change left: the share is read, then the")
@@ -1179,12 +1180,14 @@ func (r *results) factListSection(b *md) {
 			b.line("")
 		}
 	}
-	b.line("The route reads the case and the guest's grant by key, and every fact and view of the case with")
-	b.line("a strongly consistent Query of the case's own partition; then it applies the view in memory and")
-	b.line("pages the result. Nothing of the organization's other cases is read, so the organization's size")
-	b.line("does not enter. The case's facts do: a view's filter (tags, words, a date range, key facts)")
-	b.line("cannot be a key condition, so the facts outside the view, which the guest cannot see, are read")
-	b.line("too, as many items as the member's list of the whole case reads. The issue sets no budget on")
+	b.line("The route reads the case, the guest's grants and the case's views, then the facts with a")
+	b.line("strongly consistent Query of the case's own partition whose filter expression holds the view's")
+	b.line("tags (through a case-folded tag index on each fact), key flag and dates, so DynamoDB sends only")
+	b.line("the facts the view can select; the view is applied again in memory and the result paged.")
+	b.line("Nothing of the organization's other cases is read, so the organization's size does not enter.")
+	b.line("The case's facts do: a filter expression applies after DynamoDB reads the items, and a view's")
+	b.line("filter cannot be a key condition, so the facts outside the view are still read (and billed) by")
+	b.line("DynamoDB, as many items as the member's list of the whole case reads. The issue sets no budget on")
 	b.line("facts; by its rule (no growth with what the guest cannot see) this list does not pass, and it")
 	b.line("is reported here rather than hidden. What it costs is bounded by the case's facts, not by anything")
 	b.line("else in the organization.")

@@ -1,9 +1,7 @@
 package api_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -501,7 +499,7 @@ func TestAccessMatrix(t *testing.T) {
 					authorization = "Bearer " + e.users[ck.user].token
 				}
 				what := fmt.Sprintf("%s as %s on %s", rt.Key(), ck.name, which)
-				got := e.callAny(t, authorization, orgOf(w, ck.org), rt.Method, path, w.matrixBody(e, rt, kind, id))
+				got := e.call(t, authorization, orgOf(w, ck.org), rt.Method, path, w.matrixBody(e, rt, kind, id))
 				calls++
 				answers[which] = got
 				if wantCode != "" {
@@ -612,47 +610,6 @@ func (w *matrixWorld) holdsShares(id string) bool {
 		}
 	}
 	return false
-}
-
-// callAny is call for routes that may answer something other than JSON (the CSV export): the
-// answer is decoded only when it is JSON, and validated against the OpenAPI document either way.
-func (e *env) callAny(t *testing.T, authorization, orgID, method, path, body string) response {
-	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	if orgID != "" {
-		req.Header.Set("X-Org-Id", orgID)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := response{status: res.StatusCode, raw: string(raw)}
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out.body); err != nil {
-			t.Fatalf("%s %s: answer is not JSON: %q", method, path, raw)
-		}
-	} else if res.StatusCode >= 400 {
-		t.Errorf("%s %s: error %d is not JSON: %q", method, path, res.StatusCode, raw)
-	}
-	if res.StatusCode >= 500 {
-		t.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, raw)
-	}
-	e.validate(t, method, path, body, orgID, authorization, res, raw)
-	return out
 }
 
 // viewInUse says whether a share of the world is limited to view id.

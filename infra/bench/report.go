@@ -1019,8 +1019,9 @@ func (r *results) latencySection(b *md) {
 		}
 		if perFact, ok := r.overheadPerFact(); ok {
 			first, last := r.factViews[0], r.factViews[len(r.factViews)-1]
-			b.line("The fact list's overhead grows with the facts of the case: the route reads and decodes every")
-			b.line("one of them and matches each against the view, then pages and answers %d at most. In §5,", store.DefaultLimit)
+			b.line("The fact list's overhead grows with the facts of the case: DynamoDB sends the facts the view")
+			b.line("can select (a quarter of them here), which the SDK and the route decode and match against the")
+			b.line("view again, then the route pages and answers %d at most. In §5,", store.DefaultLimit)
 			b.line("p50 %s with %s and %s with %s, about %s per fact, with CPU per request", ms(median(first.list.overhead)), plural(first.facts, "fact"),
 				ms(median(last.list.overhead)), plural(last.facts, "fact"), us(perFact))
 			b.line("%s → %s. From about %s facts in a case, that alone exceeds the budget, whatever the", first.list.cpuCell(), last.list.cpuCell(),

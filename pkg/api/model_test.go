@@ -77,22 +77,8 @@ const (
 // access matrix, the race and revocation tests and the fuzz seeds in one make test, so the
 // default is 4,000 (about two minutes); CASESCRIBE_MODEL_OPS=10000 runs the longer model.
 func TestSharingModel(t *testing.T) {
-	seed := time.Now().UnixNano()
-	if s := os.Getenv(envModelSeed); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q is not an integer", envModelSeed, s)
-		}
-		seed = n
-	}
-	total := defaultModelOps
-	if s := os.Getenv(envModelOps); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("%s=%q is not a positive integer (reproduce with %s=%d)", envModelOps, s, envModelSeed, seed)
-		}
-		total = n
-	}
+	seed := envSeed(t, envModelSeed)
+	total := envCount(t, envModelOps, defaultModelOps)
 	reproduce := fmt.Sprintf("reproduce with %s=%d", envModelSeed, seed)
 	if total != defaultModelOps {
 		reproduce += fmt.Sprintf(" %s=%d", envModelOps, total)
@@ -1500,4 +1486,32 @@ func (w *modelWorld) sweep() string {
 		}
 	}
 	return ""
+}
+
+// envSeed is the random seed the environment variable name sets, else one from the clock.
+func envSeed(t *testing.T, name string) int64 {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return time.Now().UnixNano()
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q is not an integer", name, s)
+	}
+	return n
+}
+
+// envCount is the positive count the environment variable name sets, else def.
+func envCount(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q is not a positive integer", name, s)
+	}
+	return n
 }

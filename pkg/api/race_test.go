@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,22 +77,8 @@ const (
 // CASESCRIBE_RACE_SEED replays a run (the seed is logged first and in every failure; the
 // operations repeat exactly, their timing does not); CASESCRIBE_RACE_ROUNDS sets the rounds.
 func TestConcurrentAccessChanges(t *testing.T) {
-	seed := time.Now().UnixNano()
-	if s := os.Getenv(envRaceSeed); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q is not an integer", envRaceSeed, s)
-		}
-		seed = n
-	}
-	rounds := defaultRaceRounds
-	if s := os.Getenv(envRaceRounds); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("%s=%q is not a positive integer", envRaceRounds, s)
-		}
-		rounds = n
-	}
+	seed := envSeed(t, envRaceSeed)
+	rounds := envCount(t, envRaceRounds, defaultRaceRounds)
 	reproduce := fmt.Sprintf("reproduce with %s=%d %s=%d", envRaceSeed, seed, envRaceRounds, rounds)
 	t.Logf("seed %d, %d rounds; %s", seed, rounds, reproduce)
 

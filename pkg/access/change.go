@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
@@ -14,6 +15,8 @@ type ShareChange struct {
 	CaseID  string
 	ViewID  string
 	ChatIDs []string
+	// ExpiresAt is when the share will end; zero for no end.
+	ExpiresAt time.Time
 }
 
 // Kinds of change, as the Share dialog names them.
@@ -22,6 +25,7 @@ const (
 	ChangeExpand    = "expand"    // one case -> all cases of its client
 	ChangeMove      = "move"      // one case -> another case
 	ChangeConfigure = "configure" // the same case, another view or other chats
+	ChangeExpiry    = "expiry"    // the same access, ending at another time (or never)
 )
 
 // PlanInput is what planning a change needs to know, read before planning.
@@ -68,7 +72,13 @@ func PlanShareChange(in PlanInput, change ShareChange) (Plan, error) {
 	}
 	p := Plan{Result: sh}
 	p.Result.Version = sh.Version + 1
+	p.Result.ExpiresAt = change.ExpiresAt
+	newEnd := !change.ExpiresAt.Equal(sh.ExpiresAt)
 	switch {
+	case sh.Scope == casescribe.ScopeClient && change.Scope == casescribe.ScopeClient && newEnd:
+		p.Kind = ChangeExpiry
+		p.Summary = fmt.Sprintf("%s keeps access to every case of %s.", in.GuestName, in.ClientName)
+
 	case sh.Scope == casescribe.ScopeClient && change.Scope == casescribe.ScopeClient:
 		return Plan{}, casescribe.Errorf(casescribe.EINVALID, "This share already opens every case of the client: nothing to change.")
 
@@ -124,9 +134,13 @@ func PlanShareChange(in PlanInput, change ShareChange) (Plan, error) {
 		}
 		p.Summary = fmt.Sprintf("%s will lose access to %s and gain access to %s.", in.GuestName, lost, in.Target.Name)
 
+	case change.ViewID == sh.ViewID && sameSet(change.ChatIDs, sh.ChatIDs) && newEnd:
+		p.Kind = ChangeExpiry
+		p.Summary = fmt.Sprintf("%s keeps access to %s as it is.", in.GuestName, in.Target.Name)
+
 	default: // configure the same case
 		if change.ViewID == sh.ViewID && sameSet(change.ChatIDs, sh.ChatIDs) {
-			return Plan{}, casescribe.Errorf(casescribe.EINVALID, "This share already has this view and these chats: nothing to change.")
+			return Plan{}, casescribe.Errorf(casescribe.EINVALID, "This share already has this view, these chats and this end: nothing to change.")
 		}
 		p.Kind = ChangeConfigure
 		p.Result.ViewID, p.Result.ChatIDs = change.ViewID, change.ChatIDs
@@ -147,7 +161,31 @@ func PlanShareChange(in PlanInput, change ShareChange) (Plan, error) {
 		}
 		p.Summary += fmt.Sprintf(", with %s shared.", chats(len(change.ChatIDs)))
 	}
+	if end := endSentence(sh.ExpiresAt, change.ExpiresAt); end != "" {
+		p.Summary += " " + end
+	}
 	return p, nil
+}
+
+// endSentence says when access ends after a change, and whether that moved; "" when the share
+// has no end before or after.
+func endSentence(before, after time.Time) string {
+	switch {
+	case after.IsZero() && before.IsZero():
+		return ""
+	case after.IsZero():
+		return fmt.Sprintf("Access will no longer end on %s.", When(before))
+	case before.IsZero():
+		return fmt.Sprintf("Access will end on %s.", When(after))
+	case after.Equal(before):
+		return fmt.Sprintf("Access still ends on %s.", When(after))
+	}
+	return fmt.Sprintf("Access will end on %s instead of %s.", When(after), When(before))
+}
+
+// When writes an instant as people read it in summaries and emails, in UTC.
+func When(t time.Time) string {
+	return t.UTC().Format("2 January 2006 at 15:04 UTC")
 }
 
 // sameSet reports whether a and b hold the same ids, in any order.

@@ -101,7 +101,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request, c casescribe.
 // listGuestCases lists every case shared with a guest, all at once, starting from the guest's
 // grants: the cases of shared clients, and the shared cases themselves, read in parallel.
 func (s *Server) listGuestCases(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, c.UserID)
+	grants, err := s.guestGrants(r.Context(), c.OrgID, c.UserID)
 	if err != nil {
 		return err
 	}
@@ -224,12 +224,17 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Ca
 		return err
 	}
 	var (
-		client    casescribe.Client
-		grants    access.Grants
-		errClient error
-		wg        sync.WaitGroup
+		client               casescribe.Client
+		grants               access.Grants
+		shares               []casescribe.Share
+		errClient, errShares error
+		wg                   sync.WaitGroup
 	)
 	wg.Go(func() { client, errClient = s.store.GetClient(r.Context(), c.OrgID, k.ClientID) })
+	if c.Role.Staff() {
+		// The badge counts the shares that have not ended, so they are read, not counted.
+		wg.Go(func() { shares, errShares = s.currentShares(s.store.ClientShares(r.Context(), c.OrgID, k.ClientID)) })
+	}
 	grants, err = s.grantFor(r, c, k.ClientID)
 	wg.Wait()
 	if err := errors.Join(err, errClient); err != nil {
@@ -252,7 +257,10 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Ca
 			}
 		}
 	} else {
-		n := k.ShareCount + client.ShareCount
+		if errShares != nil {
+			return errShares
+		}
+		n := shareBadge(shares, k.ID)
 		out.ShareCount = &n
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -140,7 +140,7 @@ func (s *Server) listChats(w http.ResponseWriter, r *http.Request, c casescribe.
 	}
 	var shares []casescribe.Share
 	if !cc.scope.Guest {
-		if shares, err = s.store.ClientShares(r.Context(), c.OrgID, cc.k.ClientID); err != nil {
+		if shares, err = s.currentShares(s.store.ClientShares(r.Context(), c.OrgID, cc.k.ClientID)); err != nil {
 			return err
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Server) openChat(r *http.Request, c casescribe.Caller) (casescribe.Chat
 		)
 		wg.Go(func() { exchanges, errEx = s.store.ChatExchanges(ctx, c.OrgID, ref.CaseID, ref.ID) })
 		if c.Role.Staff() {
-			wg.Go(func() { shares, errSh = s.store.ClientShares(ctx, c.OrgID, ref.ClientID) })
+			wg.Go(func() { shares, errSh = s.currentShares(s.store.ClientShares(ctx, c.OrgID, ref.ClientID)) })
 		}
 		var err error
 		ch, err = s.store.GetChat(ctx, c.OrgID, ref.CaseID, ref.ID)

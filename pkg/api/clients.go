@@ -99,7 +99,7 @@ func (s *Server) grantFor(r *http.Request, c casescribe.Caller, clientID string)
 	if c.Role != casescribe.RoleGuest {
 		return nil, nil
 	}
-	g, err := s.store.GetGrant(r.Context(), c.OrgID, c.UserID, clientID)
+	g, err := s.grant(r.Context(), c.OrgID, c.UserID, clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request, c casescrib
 // the guest's grants (one strongly consistent query), so it costs nothing for what the guest
 // cannot see.
 func (s *Server) listGuestClients(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {
-	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, c.UserID)
+	grants, err := s.guestGrants(r.Context(), c.OrgID, c.UserID)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 	wg.Go(func() { cases, errCases = s.store.ListClientCases(r.Context(), c.OrgID, id, "", store.MaxLimit) })
 	wg.Go(func() { grants, errGrant = s.grantFor(r, c, id) })
 	if c.Role.Staff() {
-		wg.Go(func() { shares, errShares = s.store.ClientShares(r.Context(), c.OrgID, id) })
+		wg.Go(func() { shares, errShares = s.currentShares(s.store.ClientShares(r.Context(), c.OrgID, id)) })
 	}
 	client, err = s.store.GetClient(r.Context(), c.OrgID, id)
 	wg.Wait()
@@ -221,7 +221,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 		}
 		ref := caseRefJSON{ID: k.ID, Name: k.Name}
 		if c.Role.Staff() {
-			n := k.ShareCount + client.ShareCount
+			n := shareBadge(shares, k.ID)
 			ref.ShareCount = &n
 		}
 		detail.Cases = append(detail.Cases, ref)

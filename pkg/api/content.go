@@ -108,7 +108,7 @@ func (s *Server) openCase(r *http.Request, c casescribe.Caller, ld contentLoad) 
 	if allGrants {
 		wg.Go(func() {
 			var err error
-			guestGrants, err = s.store.GuestGrants(ctx, c.OrgID, c.UserID)
+			guestGrants, err = s.guestGrants(ctx, c.OrgID, c.UserID)
 			fail(err)
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/casescribe"
@@ -16,6 +17,8 @@ type shareChangeBody struct {
 	CaseID  string                `json:"caseId"`
 	ViewID  string                `json:"viewId"`
 	ChatIDs []string              `json:"chatIds"`
+	// ExpiresAt is when the share will end; absent or null for no end.
+	ExpiresAt *time.Time `json:"expiresAt"`
 	// Version is the share's version the preview was made at; required to apply.
 	Version *int `json:"version"`
 	retiredVisibleClients
@@ -44,6 +47,10 @@ type previewJSON struct {
 	DroppedViews []droppedViewJSON   `json:"droppedViews"`
 	DroppedChats []droppedChatJSON   `json:"droppedChats"`
 	Version      int                 `json:"version"`
+	// ExpiresAt is when the share will end after the change, PreviousExpiresAt when it ends
+	// now; null for no end.
+	ExpiresAt         *time.Time `json:"expiresAt"`
+	PreviousExpiresAt *time.Time `json:"previousExpiresAt"`
 }
 
 // planNames are the names a preview shows: the share's view and its chats' titles.
@@ -72,6 +79,10 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	if err := checkShareTargets(body.ViewID, body.ChatIDs); err != nil {
+		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
+	}
+	end, err := shareEnd(body.ExpiresAt, s.now())
+	if err != nil {
 		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	if body.CaseID != "" {
@@ -146,11 +157,14 @@ func (s *Server) planShareChange(w http.ResponseWriter, r *http.Request, c cases
 			in.GuestCaseShares = append(in.GuestCaseShares, other)
 		}
 	}
-	plan, err := access.PlanShareChange(in, access.ShareChange{Scope: body.Scope, CaseID: body.CaseID, ViewID: body.ViewID, ChatIDs: body.ChatIDs})
+	plan, err := access.PlanShareChange(in, access.ShareChange{Scope: body.Scope, CaseID: body.CaseID, ViewID: body.ViewID, ChatIDs: body.ChatIDs, ExpiresAt: end})
 	if err != nil {
 		return casescribe.Share{}, access.Plan{}, body, planNames{}, err
 	}
 	plan.Result.UpdatedAt = s.now()
+	if plan.Kind == access.ChangeMove || plan.Kind == access.ChangeExpand {
+		plan.Result.Since = plan.Result.UpdatedAt // it opens other cases from now on
+	}
 	names := planNames{view: oldView.Name, chats: map[string]string{}}
 	for _, ch := range oldChats {
 		names.chats[ch.ID] = ch.Title
@@ -166,7 +180,8 @@ func (s *Server) previewShareChange(w http.ResponseWriter, r *http.Request, c ca
 		return err
 	}
 	out := previewJSON{Kind: plan.Kind, Summary: plan.Summary, Gained: caseRefs(plan.Gained), Lost: caseRefs(plan.Lost),
-		DroppedViews: []droppedViewJSON{}, DroppedChats: []droppedChatJSON{}, Version: sh.Version}
+		DroppedViews: []droppedViewJSON{}, DroppedChats: []droppedChatJSON{}, Version: sh.Version,
+		ExpiresAt: optionalTime(plan.Result.ExpiresAt), PreviousExpiresAt: optionalTime(sh.ExpiresAt)}
 	for _, v := range plan.DroppedViews {
 		d := droppedViewJSON{ViewID: v}
 		if v == sh.ViewID {

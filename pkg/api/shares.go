@@ -29,6 +29,8 @@ type shareJSON struct {
 	ChatIDs   []string              `json:"chatIds"`
 	Version   int                   `json:"version"`
 	CreatedAt time.Time             `json:"createdAt"`
+	// ExpiresAt is when the share ends; null for no end.
+	ExpiresAt *time.Time `json:"expiresAt"`
 }
 
 // withViewName names the share's view, when its name is known.
@@ -53,6 +55,10 @@ func newShareJSON(sh casescribe.Share) shareJSON {
 	if j.ChatIDs == nil {
 		j.ChatIDs = []string{}
 	}
+	if !sh.ExpiresAt.IsZero() {
+		end := sh.ExpiresAt
+		j.ExpiresAt = &end
+	}
 	return j
 }
 
@@ -67,7 +73,18 @@ type createShareBody struct {
 	Scope   casescribe.ShareScope `json:"scope"`
 	ViewID  string                `json:"viewId"`
 	ChatIDs []string              `json:"chatIds"`
+	// ExpiresAt ends the share at that instant; absent or null for no end.
+	ExpiresAt *time.Time `json:"expiresAt"`
 	retiredVisibleClients
+}
+
+// shareEnd returns the requested end of a share (zero for none), checked against now.
+func shareEnd(expiresAt *time.Time, now time.Time) (time.Time, error) {
+	if expiresAt == nil {
+		return time.Time{}, nil
+	}
+	end := expiresAt.UTC()
+	return end, access.CheckExpiry(end, now)
 }
 
 // maxChats bounds the chats one share may carry.
@@ -110,6 +127,10 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if err := checkShareTargets(body.ViewID, body.ChatIDs); err != nil {
 		return err
 	}
+	end, err := shareEnd(body.ExpiresAt, s.now())
+	if err != nil {
+		return err
+	}
 	var (
 		target  casescribe.Membership
 		errMemb error
@@ -133,7 +154,8 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	now := s.now()
 	sh := casescribe.Share{OrgID: c.OrgID, ID: s.newID(), GuestID: target.UserID, GuestName: target.Name,
 		GuestEmail: target.Email, Scope: body.Scope, ClientID: k.ClientID, ViewID: body.ViewID,
-		ChatIDs: body.ChatIDs, Version: 1, CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now}
+		ChatIDs: body.ChatIDs, Version: 1, CreatedBy: c.UserID, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: end, Since: now}
 	if sh.Scope == casescribe.ScopeCase {
 		sh.CaseID = k.ID
 	}
@@ -161,7 +183,7 @@ func (s *Server) listCaseShares(w http.ResponseWriter, r *http.Request, c casesc
 		views    []casescribe.SavedView
 		errViews error
 	)
-	wg.Go(func() { shares, errShares = s.store.ClientShares(r.Context(), c.OrgID, k.ClientID) })
+	wg.Go(func() { shares, errShares = s.currentShares(s.store.ClientShares(r.Context(), c.OrgID, k.ClientID)) })
 	wg.Go(func() { guests, errGs = s.activeGuests(r, c) })
 	wg.Go(func() { views, errViews = s.store.CaseViews(r.Context(), c.OrgID, k.ID) })
 	wg.Wait()
@@ -207,13 +229,18 @@ func (s *Server) activeGuests(r *http.Request, c casescribe.Caller) ([]casescrib
 	}
 }
 
-// pathShare loads the share named by the path.
+// pathShare loads the share named by the path. A share that has ended is gone, as an unknown
+// one: it can be neither read, changed nor removed (the sweep removes it).
 func (s *Server) pathShare(r *http.Request, c casescribe.Caller) (casescribe.Share, error) {
 	id, err := pathID(r, "shareId", "Share")
 	if err != nil {
 		return casescribe.Share{}, err
 	}
-	return s.store.GetShare(r.Context(), c.OrgID, id)
+	sh, err := s.store.GetShare(r.Context(), c.OrgID, id)
+	if err == nil && sh.Expired(s.now()) {
+		err = casescribe.Errorf(casescribe.ENOTFOUND, "Share not found.")
+	}
+	return sh, err
 }
 
 func (s *Server) getShare(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {

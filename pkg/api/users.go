@@ -109,7 +109,7 @@ func shareTargets(shares []casescribe.Share) (clientIDs, caseIDs []string, views
 // memberAccess reads a person's access chips: their grants (strongly consistent), then, in
 // one wave, the shares the grants name and the names of their clients and cases.
 func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID string) ([]accessJSON, error) {
-	grants, err := s.store.GuestGrants(r.Context(), c.OrgID, userID)
+	grants, err := s.guestGrants(r.Context(), c.OrgID, userID)
 	if err != nil || len(grants) == 0 {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID strin
 		errSh, errNames error
 		wg              sync.WaitGroup
 	)
-	wg.Go(func() { shares, errSh = s.store.GetShares(r.Context(), c.OrgID, shareIDs) })
+	wg.Go(func() { shares, errSh = s.currentShares(s.store.GetShares(r.Context(), c.OrgID, shareIDs)) })
 	names, errNames = s.names(r, c, clientIDs, caseIDs, views)
 	wg.Wait()
 	if err := errors.Join(errSh, errNames); err != nil {
@@ -180,7 +180,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c casescribe.
 		errPage, errShares error
 		wg                 sync.WaitGroup
 	)
-	wg.Go(func() { shares, errShares = s.store.OrgShares(r.Context(), c.OrgID) })
+	wg.Go(func() { shares, errShares = s.currentShares(s.store.OrgShares(r.Context(), c.OrgID)) })
 	page, errPage = s.store.ListMembers(r.Context(), c.OrgID, cursor, limit)
 	wg.Wait()
 	if err := errors.Join(errPage, errShares); err != nil {

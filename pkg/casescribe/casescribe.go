@@ -176,6 +176,30 @@ type Share struct {
 	CreatedBy string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// ExpiresAt ends the share's access at that instant; zero for a share without an end. It
+	// is enforced by every access check at the moment of the request; the scheduled sweep
+	// removes the share afterwards.
+	ExpiresAt time.Time
+	// RemindedFor is the expiry whose advance warning went out (zero: none yet), so that each
+	// expiry is announced once, and again if the expiry is moved.
+	RemindedFor time.Time
+	// Since is when the share began opening what it opens now: when it was added, moved to
+	// another case or expanded to the whole client.
+	Since time.Time
+}
+
+// Expired reports whether the share no longer opens anything at now: its end is now or past.
+func (s Share) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+}
+
+// Opened is when the share began opening what it opens now: Since, or CreatedAt for a share
+// stored before Since was kept.
+func (s Share) Opened() time.Time {
+	if s.Since.IsZero() {
+		return s.CreatedAt
+	}
+	return s.Since
 }
 
 // Grant is what one guest may open in one client, derived from their shares and stored with
@@ -184,6 +208,8 @@ type Grant struct {
 	ClientID string
 	// ClientShareID is the guest's client-scope share of the client, "" if none.
 	ClientShareID string
+	// ClientShareExpiresAt is when the client share ends; zero if it does not.
+	ClientShareExpiresAt time.Time
 	// Cases maps a case id to the guest's case-scope share of it.
 	Cases map[string]CaseGrant
 }
@@ -194,4 +220,6 @@ type CaseGrant struct {
 	ViewID  string
 	// ChatIDs are the chats of the case the share lists.
 	ChatIDs []string
+	// ExpiresAt is when the share ends; zero if it does not.
+	ExpiresAt time.Time
 }

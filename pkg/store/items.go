@@ -229,31 +229,61 @@ type shareItem struct {
 	CreatedBy  string    `dynamodbav:"createdBy"`
 	CreatedAt  time.Time `dynamodbav:"createdAt"`
 	UpdatedAt  time.Time `dynamodbav:"updatedAt"`
+	// ExpiresAt, RemindedFor and Since are absent when zero.
+	ExpiresAt   *time.Time `dynamodbav:"expiresAt,omitempty"`
+	RemindedFor *time.Time `dynamodbav:"remindedFor,omitempty"`
+	Since       *time.Time `dynamodbav:"since,omitempty"`
+	// GSI2PK and GSI2SK index a share with an end in the expiry index (see expiryKey).
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 }
 
 func newShareItem(sh casescribe.Share) shareItem {
-	return shareItem{PK: orgPK(sh.OrgID), SK: shareSK(sh.ID), GSI1PK: clientCasesKey(sh.OrgID, sh.ClientID),
+	it := shareItem{PK: orgPK(sh.OrgID), SK: shareSK(sh.ID), GSI1PK: clientCasesKey(sh.OrgID, sh.ClientID),
 		GSI1SK: shareSK(sh.ID), Type: typeShare, OrgID: sh.OrgID, ID: sh.ID, GuestID: sh.GuestID,
 		GuestName: sh.GuestName, GuestEmail: sh.GuestEmail, Scope: string(sh.Scope), ClientID: sh.ClientID,
 		CaseID: sh.CaseID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs, Version: sh.Version,
-		CreatedBy: sh.CreatedBy, CreatedAt: sh.CreatedAt, UpdatedAt: sh.UpdatedAt}
+		CreatedBy: sh.CreatedBy, CreatedAt: sh.CreatedAt, UpdatedAt: sh.UpdatedAt,
+		ExpiresAt: optionalTime(sh.ExpiresAt), RemindedFor: optionalTime(sh.RemindedFor), Since: optionalTime(sh.Since)}
+	if !sh.ExpiresAt.IsZero() {
+		it.GSI2PK, it.GSI2SK = expiryKey(sh.OrgID, sh.ID, sh.ExpiresAt)
+	}
+	return it
 }
 
 func (i shareItem) domain() casescribe.Share {
 	return casescribe.Share{OrgID: i.OrgID, ID: i.ID, GuestID: i.GuestID, GuestName: i.GuestName,
 		GuestEmail: i.GuestEmail, Scope: casescribe.ShareScope(i.Scope), ClientID: i.ClientID,
 		CaseID: i.CaseID, ViewID: i.ViewID, ChatIDs: i.ChatIDs, Version: i.Version,
-		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt}
+		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		ExpiresAt: timeOf(i.ExpiresAt), RemindedFor: timeOf(i.RemindedFor), Since: timeOf(i.Since)}
+}
+
+// optionalTime stores a zero time as no attribute at all.
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // caseGrantValue is a grant's entry for one shared case.
 type caseGrantValue struct {
-	ShareID string   `dynamodbav:"shareId"`
-	ViewID  string   `dynamodbav:"viewId,omitempty"`
-	ChatIDs []string `dynamodbav:"chatIds,omitempty"`
+	ShareID   string     `dynamodbav:"shareId"`
+	ViewID    string     `dynamodbav:"viewId,omitempty"`
+	ChatIDs   []string   `dynamodbav:"chatIds,omitempty"`
+	ExpiresAt *time.Time `dynamodbav:"expiresAt,omitempty"`
 }
 
-// newCaseGrantValue is the grant entry of a case share: what an access check needs of it.
+// newCaseGrantValue is the grant entry of a case share: what an access check needs of it,
+// its end included, so that the check enforces the end without reading the share.
 func newCaseGrantValue(sh casescribe.Share) caseGrantValue {
-	return caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs}
+	return caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs, ExpiresAt: optionalTime(sh.ExpiresAt)}
 }

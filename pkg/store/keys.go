@@ -2,12 +2,15 @@ package store
 
 import (
 	"strings"
+	"time"
 )
 
 // All key builders live here. Every partition key of organization data starts with the
 // organization, so no key built from a caller's organization can reach another one. The only
 // keys led by something else belong to a login itself: its profile and the index of its
-// memberships (the organization picker), which hold no organization's records.
+// memberships (the organization picker), which hold no organization's records; and the expiry
+// index, which only the scheduled sweep reads (no route does): a share with an end is listed
+// there under the day it ends, and the sweep acts on each through its organization's keys.
 const (
 	orgPrefix     = "ORG#"
 	userPrefix    = "USER#"
@@ -38,6 +41,8 @@ const (
 	orgSortKey    = "ORG"
 	profileSK     = "PROFILE"
 	indexGSI1     = "GSI1"
+	indexGSI2     = "GSI2"
+	expiryPrefix  = "EXPIRY#"
 	typeOrg       = "organization"
 	typeMember    = "membership"
 	typeClient    = "client"
@@ -121,3 +126,17 @@ func exchangeSK(chatID, exchangeID string) string {
 }
 
 func chatExchangesPrefix(chatID string) string { return msgPrefix + chatID + keySeparator }
+
+// expiryKey is where a share with an end is listed in the expiry index (GSI2): under the UTC
+// day of its end, sorted by the instant, so that the sweep finds what ends on each day with one
+// query, whatever the organization.
+func expiryKey(orgID, shareID string, expiresAt time.Time) (pk, sk string) {
+	at := expiresAt.UTC()
+	return expiryDayKey(at), at.Format(expirySortLayout) + keySeparator + orgPK(orgID) + keySeparator + shareSK(shareID)
+}
+
+// expiryDayKey is the expiry index's partition of one UTC day.
+func expiryDayKey(day time.Time) string { return expiryPrefix + day.UTC().Format(time.DateOnly) }
+
+// expirySortLayout sorts as it reads: fixed width, UTC.
+const expirySortLayout = "2006-01-02T15:04:05.000000000Z"

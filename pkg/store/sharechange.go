@@ -51,7 +51,7 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 			}
 			items = append(items, types.TransactWriteItem{Delete: del})
 		}
-		err = add(s.grantExpand(before, held))
+		err = add(s.grantExpand(before, after, held))
 		for _, h := range held {
 			if err == nil {
 				err = add(s.shareTargetCounter(h, -1))
@@ -80,6 +80,12 @@ func (s *Store) ApplyShareChange(ctx context.Context, before casescribe.Share, p
 		}
 	case access.ChangeConfigure:
 		err = add(s.grantConfigure(before, after))
+	case access.ChangeExpiry:
+		if after.Scope == casescribe.ScopeCase {
+			err = add(s.grantConfigure(before, after))
+		} else {
+			err = add(s.grantClientEnd(before, after))
+		}
 	default:
 		return fmt.Errorf("apply share change: unknown kind %q", plan.Kind)
 	}
@@ -157,6 +163,14 @@ func (s *Store) shareUpdate(before, after casescribe.Share) (*types.Update, erro
 	setOrRemove("caseId", after.CaseID, after.CaseID == "")
 	setOrRemove("viewId", after.ViewID, after.ViewID == "")
 	setOrRemove("chatIds", after.ChatIDs, len(after.ChatIDs) == 0)
+	setOrRemove("expiresAt", after.ExpiresAt, after.ExpiresAt.IsZero())
+	setOrRemove("since", after.Since, after.Since.IsZero())
+	if after.ExpiresAt.IsZero() {
+		upd = upd.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+	} else {
+		pk, sk := expiryKey(after.OrgID, after.ID, after.ExpiresAt)
+		upd = upd.Set(expression.Name("GSI2PK"), expression.Value(pk)).Set(expression.Name("GSI2SK"), expression.Value(sk))
+	}
 	cond := mustExist().And(expression.Name("version").Equal(expression.Value(before.Version)))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
@@ -186,7 +200,7 @@ func holdsCase(sh casescribe.Share) expression.ConditionBuilder {
 
 // grantNarrow turns the guest's client share into a share of one of its cases.
 func (s *Store) grantNarrow(before, after casescribe.Share) (*types.Update, error) {
-	upd := expression.Remove(expression.Name("clientShare")).
+	upd := expression.Remove(expression.Name("clientShare")).Remove(expression.Name(clientShareEnd)).
 		Set(caseEntry(after.CaseID), expression.Value(newCaseGrantValue(after))).
 		Add(expression.Name("caseCount"), expression.Value(1))
 	cond := expression.Name("clientShare").Equal(expression.Value(before.ID)).
@@ -195,9 +209,8 @@ func (s *Store) grantNarrow(before, after casescribe.Share) (*types.Update, erro
 }
 
 // grantExpand replaces every case share the guest holds in the client by the client share.
-func (s *Store) grantExpand(before casescribe.Share, held []casescribe.Share) (*types.Update, error) {
-	upd := expression.Set(expression.Name("clientShare"), expression.Value(before.ID)).
-		Set(expression.Name("caseCount"), expression.Value(0))
+func (s *Store) grantExpand(before, after casescribe.Share, held []casescribe.Share) (*types.Update, error) {
+	upd := setClientShare(expression.Set(expression.Name("caseCount"), expression.Value(0)), after)
 	cond := expression.AttributeNotExists(expression.Name("clientShare")).
 		And(expression.Name("caseCount").Equal(expression.Value(len(held))))
 	for _, h := range held {
@@ -220,4 +233,11 @@ func (s *Store) grantMoveWithin(before, after casescribe.Share) (*types.Update, 
 func (s *Store) grantConfigure(before, after casescribe.Share) (*types.Update, error) {
 	upd := expression.Set(caseEntry(after.CaseID), expression.Value(newCaseGrantValue(after)))
 	return s.grantUpdate(before.OrgID, before.GuestID, before.ClientID, upd, holdsCase(before))
+}
+
+// grantClientEnd records a client share's new end (or that it has none).
+func (s *Store) grantClientEnd(before, after casescribe.Share) (*types.Update, error) {
+	upd := setClientShare(expression.UpdateBuilder{}, after)
+	cond := expression.Name("clientShare").Equal(expression.Value(before.ID))
+	return s.grantUpdate(before.OrgID, before.GuestID, before.ClientID, upd, cond)
 }

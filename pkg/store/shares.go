@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -133,13 +134,15 @@ func (s *Store) GuestGrants(ctx context.Context, orgID, guestID string) ([]cases
 
 func decodeGrant(raw map[string]types.AttributeValue) (casescribe.Grant, error) {
 	var head struct {
-		ClientID    string `dynamodbav:"clientId"`
-		ClientShare string `dynamodbav:"clientShare"`
+		ClientID    string     `dynamodbav:"clientId"`
+		ClientShare string     `dynamodbav:"clientShare"`
+		ClientEnd   *time.Time `dynamodbav:"clientShareExpiresAt"`
 	}
 	if err := attributevalue.UnmarshalMap(raw, &head); err != nil {
 		return casescribe.Grant{}, fmt.Errorf("decode grant: %w", err)
 	}
-	g := casescribe.Grant{ClientID: head.ClientID, ClientShareID: head.ClientShare, Cases: map[string]casescribe.CaseGrant{}}
+	g := casescribe.Grant{ClientID: head.ClientID, ClientShareID: head.ClientShare,
+		ClientShareExpiresAt: timeOf(head.ClientEnd), Cases: map[string]casescribe.CaseGrant{}}
 	for name, av := range raw {
 		caseID, ok := strings.CutPrefix(name, grantCaseAttr)
 		if !ok {
@@ -149,7 +152,7 @@ func decodeGrant(raw map[string]types.AttributeValue) (casescribe.Grant, error) 
 		if err := attributevalue.Unmarshal(av, &v); err != nil {
 			return casescribe.Grant{}, fmt.Errorf("decode grant entry: %w", err)
 		}
-		g.Cases[caseID] = casescribe.CaseGrant{ShareID: v.ShareID, ViewID: v.ViewID, ChatIDs: v.ChatIDs}
+		g.Cases[caseID] = casescribe.CaseGrant{ShareID: v.ShareID, ViewID: v.ViewID, ChatIDs: v.ChatIDs, ExpiresAt: timeOf(v.ExpiresAt)}
 	}
 	return g, nil
 }
@@ -255,7 +258,7 @@ func (s *Store) grantAdd(sh casescribe.Share) (*types.Update, error) {
 			Add(expression.Name("caseCount"), expression.Value(1))
 		cond = noClientShare.And(expression.AttributeNotExists(entry))
 	} else {
-		upd = upd.Set(expression.Name("clientShare"), expression.Value(sh.ID))
+		upd = setClientShare(upd, sh)
 		cond = noClientShare.And(expression.Or(expression.AttributeNotExists(expression.Name("caseCount")),
 			expression.Name("caseCount").Equal(expression.Value(0))))
 	}
@@ -269,6 +272,18 @@ func (s *Store) grantAdd(sh casescribe.Share) (*types.Update, error) {
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}, nil
 }
 
+// clientShareEnd is the grant's attribute holding when its client share ends.
+const clientShareEnd = "clientShareExpiresAt"
+
+// setClientShare records sh as the grant's client share, with its end (or none).
+func setClientShare(upd expression.UpdateBuilder, sh casescribe.Share) expression.UpdateBuilder {
+	upd = upd.Set(expression.Name("clientShare"), expression.Value(sh.ID))
+	if sh.ExpiresAt.IsZero() {
+		return upd.Remove(expression.Name(clientShareEnd))
+	}
+	return upd.Set(expression.Name(clientShareEnd), expression.Value(sh.ExpiresAt))
+}
+
 // grantRemove takes a share out of the guest's grant; the grant must still hold that share.
 func (s *Store) grantRemove(sh casescribe.Share) (*types.Update, error) {
 	var upd expression.UpdateBuilder
@@ -278,7 +293,7 @@ func (s *Store) grantRemove(sh casescribe.Share) (*types.Update, error) {
 		upd = expression.Remove(entry).Add(expression.Name("caseCount"), expression.Value(-1))
 		cond = expression.Name(grantCaseAttr + sh.CaseID + ".shareId").Equal(expression.Value(sh.ID))
 	} else {
-		upd = expression.Remove(expression.Name("clientShare"))
+		upd = expression.Remove(expression.Name("clientShare")).Remove(expression.Name(clientShareEnd))
 		cond = expression.Name("clientShare").Equal(expression.Value(sh.ID))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
@@ -405,7 +420,7 @@ func (s *Store) grantRemoveAll(shares []casescribe.Share) (*types.Update, error)
 			held = holdsCase(sh)
 			cases++
 		} else {
-			upd = upd.Remove(expression.Name("clientShare"))
+			upd = upd.Remove(expression.Name("clientShare")).Remove(expression.Name(clientShareEnd))
 			held = expression.Name("clientShare").Equal(expression.Value(sh.ID))
 		}
 		if i == 0 {

@@ -17,7 +17,7 @@ FUNCTIONS     := $(notdir $(wildcard functions/*))
 LOAD_ARGS     ?=
 FUZZTIME      ?= 30s
 
-.PHONY: help deps run test lint bench load fuzz fuzz-smoke build deploy clean migrate-sharing
+.PHONY: help deps run test lint bench load fuzz fuzz-smoke build deploy clean migrate-sharing sweep
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -70,6 +70,11 @@ load: deps ## load test on loopback only: callers mix reads and writes, then eve
 # migrates them all at once. Idempotent, and resumable with the -from token it prints.
 migrate-sharing: ## turn retired visibleClients lists into client shares: ARGS="-table <name> [-endpoint <url>] [-from <token>]"
 	$(GO) run ./infra/migrate $(ARGS)
+
+# The deployed sweep-shares function runs on a schedule, and make run's server every minute;
+# this runs it once against the running local stack, optionally as if it were another time.
+sweep: ## run the sweep of shares that end once against the local stack: ARGS="[-at 2027-01-01T00:00:00Z]"
+	$(GO) run ./infra/sweep $(ARGS)
 
 build: $(addprefix bin/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## build every Lambda as bin/<function>/bootstrap (linux/arm64)
 

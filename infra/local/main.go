@@ -24,8 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/casescribe/sharing/infra/localstack"
+	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/api"
 	"github.com/casescribe/sharing/pkg/auth"
+	"github.com/casescribe/sharing/pkg/expiry"
 	"github.com/casescribe/sharing/pkg/s3files"
 	"github.com/casescribe/sharing/pkg/sesmail"
 	"github.com/casescribe/sharing/pkg/store"
@@ -50,6 +52,7 @@ type stackFile struct {
 	UserPoolID       string     `json:"userPoolId"`
 	UserPoolClientID string     `json:"userPoolClientId"`
 	SESEndpoint      string     `json:"sesEndpoint"`
+	MailFrom         string     `json:"mailFrom"`
 	S3Endpoint       string     `json:"s3Endpoint"`
 	TableName        string     `json:"tableName"`
 	DocumentsBucket  string     `json:"documentsBucket"`
@@ -72,6 +75,7 @@ func run() error {
 	sesPort := flag.Int("ses-port", 8005, "aws-ses-v2-local port")
 	s3Port := flag.Int("s3-port", 4568, "s3rver port")
 	appBaseURL := flag.String("app-base-url", "http://localhost:5173", "the web app, whose pages invitation emails link to")
+	sweepEvery := flag.Duration("sweep-every", time.Minute, "how often the sweep of shares that end runs (deployed: every 15 minutes); 0 turns it off")
 	stateDir := flag.String("state-dir", ".local", "where stack.json, sam-env.json and the emulator log go")
 	flag.Parse()
 
@@ -152,7 +156,7 @@ func run() error {
 
 	apiURL := "http://" + ln.Addr().String()
 	sf := stackFile{APIURL: apiURL, AppBaseURL: *appBaseURL, DynamoDBEndpoint: stack.DynamoDBEndpoint, CognitoEndpoint: stack.CognitoEndpoint,
-		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, S3Endpoint: stack.S3Endpoint,
+		UserPoolID: poolID, UserPoolClientID: clientID, SESEndpoint: stack.SESEndpoint, MailFrom: mailFrom, S3Endpoint: stack.S3Endpoint,
 		TableName: tableName, DocumentsBucket: documentsBucket, Region: localstack.Region, Accounts: d.Accounts, Organizations: d.Organizations}
 	if err := writeJSONFile(filepath.Join(localDir, "stack.json"), sf); err != nil {
 		return err
@@ -161,6 +165,10 @@ func run() error {
 		return err
 	}
 	printHowTo(sf)
+
+	if *sweepEvery > 0 {
+		go sweepShares(ctx, st, mailer, *appBaseURL, *sweepEvery, logger)
+	}
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
 	serveErr := make(chan error, 1)
@@ -245,4 +253,21 @@ Ctrl-C stops everything.
 `, sf.APIURL, sf.APIURL, sf.DynamoDBEndpoint, sf.TableName, sf.CognitoEndpoint, sf.UserPoolID, sf.UserPoolClientID,
 		sf.SESEndpoint, sf.SESEndpoint, sf.S3Endpoint, sf.DocumentsBucket, admin.Email, admin.Password, sf.CognitoEndpoint, sf.UserPoolClientID,
 		admin.Email, admin.Password, sf.APIURL, sf.APIURL, sf.Organizations[0].ID, pendingInvitee)
+}
+
+// sweepShares runs the sweep of shares that end (what the deployed sweep-shares function does
+// on its schedule) every interval until ctx ends.
+func sweepShares(ctx context.Context, st *store.Store, mailer *sesmail.Mailer, appBaseURL string, every time.Duration, logger *slog.Logger) {
+	now := func() time.Time { return time.Now().UTC() }
+	sw := expiry.New(st, accessmail.New(st, mailer, appBaseURL, now), expiry.AuditRecorder, now, logger)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			_, _ = sw.Run(ctx) // it logs what it did and what failed
+		}
+	}
 }

@@ -29,6 +29,7 @@ const (
 	typeDynamoDBTable = "AWS::DynamoDB::Table"
 	typeFunction      = "AWS::Serverless::Function"
 	eventTypeHTTPAPI  = "HttpApi"
+	eventTypeSchedule = "ScheduleV2"
 )
 
 // Template is a parsed SAM template. It is immutable after Parse and safe for
@@ -75,6 +76,9 @@ type Function struct {
 	// Events lists the function's HttpApi events, sorted by Path then Method.
 	// Events of other types (SQS, Schedule, REST Api, ...) are omitted.
 	Events []HTTPEvent
+	// Schedules lists the ScheduleExpression of each ScheduleV2 event (EventBridge
+	// Scheduler), sorted.
+	Schedules []string
 }
 
 // HTTPEvent is one event of Type HttpApi on a function: an HTTP API route.
@@ -107,8 +111,9 @@ type functionMetadata struct {
 type event struct {
 	Type       string `yaml:"Type"`
 	Properties struct {
-		Method scalar `yaml:"Method"`
-		Path   scalar `yaml:"Path"`
+		Method             scalar `yaml:"Method"`
+		Path               scalar `yaml:"Path"`
+		ScheduleExpression scalar `yaml:"ScheduleExpression"`
 		Auth   struct {
 			Authorizer scalar `yaml:"Authorizer"`
 		} `yaml:"Auth"`
@@ -207,6 +212,10 @@ func buildFunction(id string, r resource, globals functionProperties) (Function,
 	}
 
 	for name, ev := range props.Events {
+		if ev.Type == eventTypeSchedule {
+			fn.Schedules = append(fn.Schedules, string(ev.Properties.ScheduleExpression))
+			continue
+		}
 		if ev.Type != eventTypeHTTPAPI {
 			continue
 		}
@@ -219,6 +228,7 @@ func buildFunction(id string, r resource, globals functionProperties) (Function,
 			AuthNone: strings.EqualFold(string(ev.Properties.Auth.Authorizer), "NONE"),
 		})
 	}
+	sort.Strings(fn.Schedules)
 	sort.Slice(fn.Events, func(i, j int) bool {
 		a, b := fn.Events[i], fn.Events[j]
 		if a.Path != b.Path {
@@ -236,6 +246,7 @@ func (t *Template) Functions() []Function {
 	for i, fn := range t.functions {
 		fn.Architectures = append([]string(nil), fn.Architectures...)
 		fn.Events = append([]HTTPEvent(nil), fn.Events...)
+		fn.Schedules = append([]string(nil), fn.Schedules...)
 		out[i] = fn
 	}
 	return out

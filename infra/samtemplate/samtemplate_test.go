@@ -429,8 +429,12 @@ func TestRealTemplate(t *testing.T) {
 	if got, want := keyNames(in.KeySchema), []string{"PK:HASH", "SK:RANGE"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("KeySchema = %v, want %v", got, want)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("got %d GSIs, want 1", len(in.GlobalSecondaryIndexes))
+	if len(in.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("got %d GSIs, want 2 (GSI1, and GSI2 the expiry index)", len(in.GlobalSecondaryIndexes))
+	}
+	if gsi2 := in.GlobalSecondaryIndexes[1]; aws.ToString(gsi2.IndexName) != "GSI2" ||
+		!reflect.DeepEqual(keyNames(gsi2.KeySchema), []string{"GSI2PK:HASH", "GSI2SK:RANGE"}) {
+		t.Errorf("second GSI = %s %v, want GSI2 on GSI2PK, GSI2SK", aws.ToString(gsi2.IndexName), keyNames(gsi2.KeySchema))
 	}
 	gsi := in.GlobalSecondaryIndexes[0]
 	if got, want := aws.ToString(gsi.IndexName), "GSI1"; got != want {

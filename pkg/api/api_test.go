@@ -42,6 +42,7 @@ type env struct {
 	srv      *httptest.Server
 	authn    api.Authenticator
 	offset   atomic.Int64 // how far the server's clock runs ahead, in nanoseconds
+	frozen   atomic.Int64 // when not 0, the server's clock stands still at this Unix time in nanoseconds
 	store    *store.Store
 	clientID string
 	poolID   string
@@ -96,11 +97,25 @@ func setup(t *testing.T) *env {
 // server serves the API with the given mailer, on e's store, authorizer and clock.
 func (e *env) server(t *testing.T, m api.Mailer) *httptest.Server {
 	t.Helper()
-	clock := func() time.Time { return time.Now().UTC().Add(time.Duration(e.offset.Load())) }
-	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(clock), api.WithFiles(e.files),
+	srv := httptest.NewServer(api.NewServer(e.store, api.WithMailer(m, appBaseURL), api.WithClock(e.now), api.WithFiles(e.files),
 		api.WithLogger(api.NewLogger(t.Output()))).Local(e.authn, nil))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// now is the server's clock: real time, run ahead by offset, or frozen.
+func (e *env) now() time.Time {
+	if f := e.frozen.Load(); f != 0 {
+		return time.Unix(0, f).UTC()
+	}
+	return time.Now().UTC().Add(time.Duration(e.offset.Load()))
+}
+
+// freeze stops the server's clock at at until the test ends.
+func (e *env) freeze(t *testing.T, at time.Time) {
+	t.Helper()
+	e.frozen.Store(at.UnixNano())
+	t.Cleanup(func() { e.frozen.Store(0) })
 }
 
 const appBaseURL = "https://app.casescribe.test"

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
@@ -54,4 +56,69 @@ func optionalTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// tellGuest emails a guest what they can open now, after a change of their access has been
+// stored. The change stands whether or not the email goes out: a failure is logged (its code,
+// never the address or the content) and the request still succeeds.
+func (s *Server) tellGuest(ctx context.Context, orgID, guestID string, ev accessmail.Event) {
+	if s.notify == nil {
+		return
+	}
+	if _, err := s.notify.AccessChanged(ctx, orgID, guestID, ev); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "access email not sent", slog.String("event", string(ev)),
+			slog.String("orgId", orgID), slog.String("errorCode", casescribe.ErrorCode(err)))
+	}
+}
+
+// clearEnded removes the ended shares that stand in the way of sh in its guest's grant (an
+// ended share of the same case, or an ended client share; for a client share, ended case
+// shares of the client too), as the sweep would, recording their expiry. cleared is false
+// when something still current stands in the way: the conflict is real.
+func (s *Server) clearEnded(ctx context.Context, sh casescribe.Share) (cleared bool, err error) {
+	g, err := s.store.GetGrant(ctx, sh.OrgID, sh.GuestID, sh.ClientID)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	var ended []string
+	blocks := func(id string, end time.Time) bool {
+		if end.IsZero() || now.Before(end) {
+			return true // current: a real conflict
+		}
+		ended = append(ended, id)
+		return false
+	}
+	if g.ClientShareID != "" && blocks(g.ClientShareID, g.ClientShareExpiresAt) {
+		return false, nil
+	}
+	for caseID, cg := range g.Cases {
+		if (sh.Scope == casescribe.ScopeClient || caseID == sh.CaseID) && blocks(cg.ShareID, cg.ExpiresAt) {
+			return false, nil
+		}
+	}
+	if len(ended) == 0 {
+		return false, nil
+	}
+	for _, id := range ended {
+		old, err := s.store.GetShare(ctx, sh.OrgID, id)
+		if casescribe.ErrorCode(err) == casescribe.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if !old.Expired(now) {
+			return false, nil // extended meanwhile
+		}
+		if err := s.store.RemoveShare(s.recordExpiry(ctx, old, now), old); err != nil && casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// recordExpiry returns the context under which removing an ended share records its expiry.
+func (s *Server) recordExpiry(ctx context.Context, sh casescribe.Share, at time.Time) context.Context {
+	return ctx
 }

@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/api"
@@ -33,7 +35,7 @@ func (w *matrixWorld) reload(t *testing.T, e *env) {
 		if err != nil {
 			t.Fatalf("reload shares: %v", err)
 		}
-		for _, sh := range shares {
+		for _, sh := range access.CurrentShares(shares, e.now()) {
 			w.shares[sh.ID] = sh
 		}
 	}
@@ -44,7 +46,7 @@ func (w *matrixWorld) reload(t *testing.T, e *env) {
 			if err != nil {
 				t.Fatalf("reload grants: %v", err)
 			}
-			w.grants[key] = access.GrantsOf(gs...)
+			w.grants[key] = access.GrantsOf(access.CurrentGrants(gs, e.now())...)
 		}
 	}
 }
@@ -105,6 +107,17 @@ func TestRevocation(t *testing.T) {
 			want(t, "remove the guest", e.as(t, "alice", w.orgA, "DELETE", "/users/"+e.users["dave"].id, ""), 204, "")
 			// The other organization is untouched: the same login still reads what it shares.
 			want(t, "the other organization's case", e.as(t, "dave", w.orgB, "GET", "/cases/"+w.targets["case"][targetOtherOrg], ""), 200, "")
+		}},
+		{"share reached its end, not yet swept", "carol", func(t *testing.T, w *matrixWorld) {
+			sh := shareOf(w, "carol", w.orgA)
+			end := e.now().Add(time.Hour).Truncate(time.Second)
+			body := fmt.Sprintf(`{"scope":%q,"caseId":%q,"viewId":%q,"chatIds":%s,"expiresAt":%q,"version":%d}`,
+				sh.Scope, sh.CaseID, sh.ViewID, jsonList(sh.ChatIDs), end.Format(time.RFC3339), sh.Version)
+			want(t, "set an end", e.as(t, "alice", w.orgA, "PATCH", "/shares/"+sh.ID, body), 200, "")
+			e.freeze(t, end) // exactly the instant it ends
+			if _, err := e.store.GetShare(t.Context(), w.orgA, sh.ID); err != nil {
+				t.Fatalf("the ended share should still be stored (nothing swept it): %v", err)
+			}
 		}},
 		{"member demoted to guest", "bob", func(t *testing.T, w *matrixWorld) {
 			want(t, "demote", e.as(t, "alice", w.orgA, "PATCH", "/users/"+e.users["bob"].id, `{"role":"guest"}`), 200, "")
@@ -173,4 +186,13 @@ func TestRevocation(t *testing.T) {
 			t.Logf("%s: %d reads allowed before, %d after, %d taken away and refused on the next request", sc.name, len(before), len(after), lost)
 		})
 	}
+}
+
+// jsonList writes ids as a JSON array ([] for none).
+func jsonList(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	raw, _ := json.Marshal(ids)
+	return string(raw)
 }

@@ -63,6 +63,11 @@ func TestRoutesMatchTemplateFunctionsAndOpenAPI(t *testing.T) {
 		t.Errorf("AuthorizerFunction = %+v, want a function with no route", auth)
 	}
 	delete(fns, "AuthorizerFunction")
+	// The sweep of shares that end runs on a schedule, not on a route.
+	if sweep, ok := fns["SweepSharesFunction"]; !ok || len(sweep.Events) != 0 || len(sweep.Schedules) != 1 {
+		t.Errorf("SweepSharesFunction = %+v, want a function with one schedule and no route", sweep)
+	}
+	delete(fns, "SweepSharesFunction")
 	for id := range fns {
 		t.Errorf("template function %s has no route", id)
 	}
@@ -74,7 +79,7 @@ func TestRoutesMatchTemplateFunctionsAndOpenAPI(t *testing.T) {
 		}
 	}
 
-	wantDirs = append(wantDirs, "authorizer")
+	wantDirs = append(wantDirs, "authorizer", "sweep-shares")
 	sort.Strings(wantDirs)
 	entries, err := os.ReadDir(filepath.Join("..", "..", "functions"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/ai"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
@@ -128,6 +129,8 @@ type Server struct {
 	now        func() time.Time
 	newID      func() string
 	log        *slog.Logger
+	// notify emails guests about their access; nil without a mailer.
+	notify *accessmail.Notifier
 }
 
 // Option configures a Server.
@@ -182,6 +185,9 @@ func NewServer(store Store, opts ...Option) *Server {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.mail != nil {
+		s.notify = accessmail.New(s.store, s.mail, s.appBaseURL, s.now)
 	}
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/oklog/ulid/v2"
 )
@@ -215,6 +216,7 @@ func (s *Server) updateShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if err := s.store.ApplyShareChange(r.Context(), sh, plan); err != nil {
 		return err
 	}
+	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Changed)
 	writeJSON(w, http.StatusOK, newShareJSON(plan.Result))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
@@ -159,9 +160,20 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if sh.Scope == casescribe.ScopeCase {
 		sh.CaseID = k.ID
 	}
-	if err := s.store.CreateShare(r.Context(), sh); err != nil {
+	err = s.store.CreateShare(r.Context(), sh)
+	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
+		// The guest may still hold, in the store, a share that has ended and opens nothing:
+		// it gives way to the new one.
+		if cleared, errClear := s.clearEnded(r.Context(), sh); errClear != nil {
+			return errClear
+		} else if cleared {
+			err = s.store.CreateShare(r.Context(), sh)
+		}
+	}
+	if err != nil {
 		return err
 	}
+	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Granted)
 	writeJSON(w, http.StatusCreated, newShareJSON(sh))
 	return nil
 }
@@ -265,6 +277,7 @@ func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if err := s.store.RemoveShare(r.Context(), sh); err != nil {
 		return err
 	}
+	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Removed)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

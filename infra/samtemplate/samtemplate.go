@@ -114,7 +114,7 @@ type event struct {
 		Method             scalar `yaml:"Method"`
 		Path               scalar `yaml:"Path"`
 		ScheduleExpression scalar `yaml:"ScheduleExpression"`
-		Auth   struct {
+		Auth               struct {
 			Authorizer scalar `yaml:"Authorizer"`
 		} `yaml:"Auth"`
 	} `yaml:"Properties"`

@@ -176,7 +176,7 @@ var readMethods = []string{
 	"AllClientCases", "CaseChats", "CaseDocuments", "CaseFacts", "CaseFactsMatching", "CaseViews", "ChatExchanges",
 	"ClientShares", "EmailHolder", "FactComments", "GetCase", "GetCases", "GetChat", "GetClient",
 	"GetClients", "GetDocument", "GetFact", "GetGrant", "GetInvitation", "GetMembership",
-	"GetOrganization", "GetShare", "GetShares", "GetSummary", "GetView", "GuestGrants",
+	"GetOrganization", "GetShare", "GetShares", "GetSummary", "GetView", "GuestGrants", "SharesEndingOn",
 	"HasPendingInvitation", "ListCases", "ListClientCases", "ListClients", "ListInvitations",
 	"ListMembers", "Locate", "OrgShares", "UserMemberships", "ViewNames",
 }
@@ -243,9 +243,11 @@ func newConflictFixture() *conflictFixture {
 		Tags: []string{"imaging"}, CreatedBy: fx.founder.ID, CreatedAt: conflictNow, UpdatedAt: conflictNow, Version: 1}
 	fx.share = casescribe.Share{OrgID: fx.org.ID, ID: id(), GuestID: fx.guest.UserID, GuestName: fx.guest.Name, GuestEmail: fx.guest.Email,
 		Scope: casescribe.ScopeCase, ClientID: fx.c1.ID, CaseID: fx.k1.ID, ViewID: fx.view.ID, ChatIDs: []string{fx.chat.ID},
-		Version: 1, CreatedBy: fx.founder.ID, CreatedAt: conflictNow, UpdatedAt: conflictNow}
+		Version: 1, CreatedBy: fx.founder.ID, CreatedAt: conflictNow, UpdatedAt: conflictNow,
+		ExpiresAt: conflictNow.Add(60 * 24 * time.Hour), RemindedFor: conflictNow.Add(60 * 24 * time.Hour)}
 	fx.clientShare = casescribe.Share{OrgID: fx.org.ID, ID: id(), GuestID: fx.guest2.UserID, GuestName: fx.guest2.Name, GuestEmail: fx.guest2.Email,
-		Scope: casescribe.ScopeClient, ClientID: fx.c2.ID, Version: 1, CreatedBy: fx.founder.ID, CreatedAt: conflictNow, UpdatedAt: conflictNow}
+		Scope: casescribe.ScopeClient, ClientID: fx.c2.ID, Version: 1, CreatedBy: fx.founder.ID, CreatedAt: conflictNow, UpdatedAt: conflictNow,
+		ExpiresAt: conflictNow.Add(2 * 24 * time.Hour)}
 	return fx
 }
 
@@ -448,6 +450,12 @@ var writeScenarios = map[string]writeScenario{
 	}},
 	"RemoveShare": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		return s.RemoveShare(ctx, fx.share)
+	}},
+	"MarkReminded": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
+		return s.MarkReminded(ctx, fx.clientShare)
+	}},
+	"UnmarkReminded": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
+		return s.UnmarkReminded(ctx, fx.share)
 	}},
 	"ApplyShareChange": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		plan, err := access.PlanShareChange(access.PlanInput{Share: fx.share, GuestName: fx.guest.Name, ClientName: fx.c1.Name,

@@ -396,8 +396,10 @@ func seedChats(ctx context.Context, h http.Handler, cog *cip.Client, clientID st
 			shared = append(shared, chat.ID)
 		}
 	}
+	// An expert's engagement is time-boxed: Gus's access ends 30 days after the stack starts
+	// (make sweep -at shows the warning three days before, and the end).
 	body, err := json.Marshal(map[string]any{"guestId": p.expert.UserID, "scope": casescribe.ScopeCase,
-		"viewId": d.knee.imagingID, "chatIds": shared})
+		"viewId": d.knee.imagingID, "chatIds": shared, "expiresAt": time.Now().UTC().AddDate(0, 0, demoExpertDays).Truncate(time.Second)})
 	if err != nil {
 		return fmt.Errorf("share with %s: %w", p.expert.Email, err)
 	}
@@ -406,6 +408,9 @@ func seedChats(ctx context.Context, h http.Handler, cog *cip.Client, clientID st
 	}
 	return nil
 }
+
+// demoExpertDays is how long the demo expert's share lasts.
+const demoExpertDays = 30
 
 // jsonString quotes s as a JSON string.
 func jsonString(s string) string {

@@ -128,8 +128,9 @@ type Head struct {
 	Hash string
 }
 
-// Next returns r as the entry that follows head.
+// Next returns r as the entry that follows head, its ids without empty or repeated ones.
 func Next(r Record, head Head) Entry {
+	r.CaseIDs, r.UserIDs = IDs(r.CaseIDs...), IDs(r.UserIDs...)
 	e := Entry{Record: r, Seq: head.Seq + 1, PrevHash: head.Hash}
 	e.Hash = ComputeHash(e)
 	return e

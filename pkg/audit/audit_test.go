@@ -20,7 +20,7 @@ func chain(t *testing.T, n int) ([]Entry, Head) {
 	for i := range n {
 		e := Next(Record{OrgID: "ORG1", Actor: Actor{UserID: "u1", Name: "Alice", Role: "admin"},
 			At: at.Add(time.Duration(i) * time.Second), Action: ShareCreate,
-			Target: Target{Kind: TargetShare, ID: "S" + strings.Repeat("x", i)},
+			Target:  Target{Kind: TargetShare, ID: "S" + strings.Repeat("x", i)},
 			CaseIDs: []string{"K1"}, UserIDs: []string{"g1", "u1"},
 			After: json.RawMessage(`{"scope":"case"}`)}, head)
 		out = append(out, e)

@@ -201,7 +201,7 @@ func TestAuditEntries(t *testing.T) {
 			m.caseID = ""
 		}
 		rec := audit.Record{OrgID: f.org.ID, At: m.at, Action: audit.AIAnswer, Actor: f.actor(),
-			Target: audit.Target{Kind: audit.TargetChat, ID: fmt.Sprintf("chat-%d", i)},
+			Target:  audit.Target{Kind: audit.TargetChat, ID: fmt.Sprintf("chat-%d", i)},
 			CaseIDs: []string{m.caseID}, UserIDs: []string{m.userID, f.admin.ID},
 			Before: json.RawMessage(`{ "spaced" : true }`), After: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))}
 		if err := s.AppendAudit(ctx, rec); err != nil {

@@ -434,7 +434,7 @@ var writeScenarios = map[string]writeScenario{
 	}},
 	"AppendAudit": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		return s.AppendAudit(ctx, audit.Record{OrgID: fx.org.ID, At: conflictNow, Action: audit.FactsExport,
-			Actor: audit.Actor{UserID: fx.guest.UserID, Name: fx.guest.Name, Role: string(fx.guest.Role)},
+			Actor:  audit.Actor{UserID: fx.guest.UserID, Name: fx.guest.Name, Role: string(fx.guest.Role)},
 			Target: audit.Target{Kind: audit.TargetCase, ID: fx.k1.ID}, CaseIDs: []string{fx.k1.ID},
 			UserIDs: []string{fx.guest.UserID}, After: json.RawMessage(`{"facts":1}`)})
 	}},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
@@ -159,7 +160,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if sh.Scope == casescribe.ScopeCase {
 		sh.CaseID = k.ID
 	}
-	if err := s.store.CreateShare(r.Context(), sh); err != nil {
+	if err := s.store.CreateShare(s.shareAudited(r, c, audit.ShareCreate, sh, nil, nil, audit.ShareState(sh)), sh); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, newShareJSON(sh))
@@ -262,7 +263,7 @@ func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if err != nil {
 		return err
 	}
-	if err := s.store.RemoveShare(r.Context(), sh); err != nil {
+	if err := s.store.RemoveShare(s.shareAudited(r, c, audit.ShareRemove, sh, nil, audit.ShareState(sh), nil), sh); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -259,7 +259,7 @@ Ctrl-C stops everything.
 // on its schedule) every interval until ctx ends.
 func sweepShares(ctx context.Context, st *store.Store, mailer *sesmail.Mailer, appBaseURL string, every time.Duration, logger *slog.Logger) {
 	now := func() time.Time { return time.Now().UTC() }
-	sw := expiry.New(st, accessmail.New(st, mailer, appBaseURL, now), expiry.AuditRecorder, now, logger)
+	sw := expiry.New(st, accessmail.New(st, mailer, appBaseURL, now), store.RecordExpiry, now, logger)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {

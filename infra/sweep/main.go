@@ -58,7 +58,7 @@ func run() error {
 	clock := func() time.Time { return now }
 	st := store.New(stack.DynamoDB(), sf.TableName)
 	notify := accessmail.New(st, sesmail.New(stack.SES(), sf.MailFrom), sf.AppBaseURL, clock)
-	rep, err := expiry.New(st, notify, expiry.AuditRecorder, clock, api.NewLogger(os.Stderr)).Run(context.Background())
+	rep, err := expiry.New(st, notify, store.RecordExpiry, clock, api.NewLogger(os.Stderr)).Run(context.Background())
 	fmt.Printf("swept at %s: %d shares with an end in range, %d warned, %d expired, %d emails, %d not finished\n",
 		now.Format(time.RFC3339), rep.Scanned, rep.Reminded, rep.Expired, rep.Emails, rep.Failures)
 	return err

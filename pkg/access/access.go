@@ -79,6 +79,9 @@ const (
 	AskAI      Action = "chat.ask"
 	RetagFacts Action = "ai.retag"
 	Regroup    Action = "ai.regroup"
+
+	ReadAudit   Action = "audit.read"   // GET /audit
+	VerifyAudit Action = "audit.verify" // GET /audit/verify
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -174,6 +177,9 @@ var rules = map[Action]rule{
 	AskAI:      {NeedOrganization, all, "use Ask AI"},
 	RetagFacts: {NeedOrganization, staff, "re-run AI tagging"},
 	Regroup:    {NeedOrganization, staff, "re-run fact grouping"},
+
+	ReadAudit:   {NeedOrganization, admins, "read the audit trail"},
+	VerifyAudit: {NeedOrganization, admins, "verify the audit trail"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

@@ -44,6 +44,7 @@ type env struct {
 	offset   atomic.Int64 // how far the server's clock runs ahead, in nanoseconds
 	frozen   atomic.Int64 // when not 0, the server's clock stands still at this Unix time in nanoseconds
 	store    *store.Store
+	table    string // the store's table, for tests that reach past the API (audit tampering)
 	clientID string
 	poolID   string
 	stack    *localstack.Stack
@@ -62,7 +63,8 @@ func setup(t *testing.T) *env {
 	ctx := context.Background()
 	stack := localstack.ForTest(t)
 	poolID, clientID := localstack.NewTestUserPool(t)
-	st := store.New(stack.DynamoDB(), localstack.NewTestTable(t))
+	table := localstack.NewTestTable(t)
+	st := store.New(stack.DynamoDB(), table)
 	verifier, err := auth.NewVerifier(t.Context(), auth.VerifierConfig{Issuer: stack.CognitoIssuer(poolID), ClientID: clientID})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +77,7 @@ func setup(t *testing.T) *env {
 	if len(errs) > 0 {
 		t.Fatalf("OpenAPI document: %v", errs)
 	}
-	e := &env{store: st, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{},
+	e := &env{store: st, table: table, clientID: clientID, poolID: poolID, stack: stack, oas: oas, users: map[string]user{},
 		authn: auth.NewAuthorizer(verifier, st), bucket: localstack.NewTestBucket(t)}
 	e.files = s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, e.bucket, 0)
 	e.srv = e.server(t, sesmail.New(stack.SES(), "no-reply@casescribe.test"))

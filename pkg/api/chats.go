@@ -252,7 +252,7 @@ func (s *Server) postChatMessage(w http.ResponseWriter, r *http.Request, c cases
 		}
 	}
 	created, tagged := s.carryOut(c, cc, visible, answer.Actions, &e, now)
-	if err := s.store.RecordExchange(r.Context(), e, cc.k.ClientID, created, tagged, now); err != nil {
+	if err := s.store.RecordExchange(s.answerAudited(r, c, e), e, cc.k.ClientID, created, tagged, now); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, newExchangeJSON(e, false))

@@ -8,6 +8,7 @@ import (
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/store"
 )
 
 // Every access check reads a guest's grants through these two, which drop the shares that
@@ -111,14 +112,9 @@ func (s *Server) clearEnded(ctx context.Context, sh casescribe.Share) (cleared b
 		if !old.Expired(now) {
 			return false, nil // extended meanwhile
 		}
-		if err := s.store.RemoveShare(s.recordExpiry(ctx, old, now), old); err != nil && casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
+		if err := s.store.RemoveShare(store.RecordExpiry(ctx, old, now), old); err != nil && casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
 			return false, err
 		}
 	}
 	return true, nil
-}
-
-// recordExpiry returns the context under which removing an ended share records its expiry.
-func (s *Server) recordExpiry(ctx context.Context, sh casescribe.Share, at time.Time) context.Context {
-	return ctx
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/expiry"
 	"github.com/casescribe/sharing/pkg/sesmail"
+	"github.com/casescribe/sharing/pkg/store"
 )
 
 // expiryWorld is an organization with an admin (alice), a guest (erin) and two clients.
@@ -183,7 +184,7 @@ func TestSweep(t *testing.T) {
 	var at time.Time
 	clock := func() time.Time { return at }
 	mailer := sesmail.New(e.stack.SES(), "no-reply@casescribe.test")
-	sw := expiry.New(e.store, accessmail.New(e.store, mailer, appBaseURL, clock), nil, clock, api.NewLogger(io.Discard))
+	sw := expiry.New(e.store, accessmail.New(e.store, mailer, appBaseURL, clock), store.RecordExpiry, clock, api.NewLogger(io.Discard))
 	sweep := func(when time.Time, wantRep expiry.Report) {
 		t.Helper()
 		at = when
@@ -233,6 +234,22 @@ func TestSweep(t *testing.T) {
 		t.Errorf("the guest was not told the access ended: %d emails", len(ended)-ginaBefore)
 	}
 	sweep(newEnd.Add(time.Minute), expiry.Report{})
+	// The expiry is in the audit trail, by the system, and the chain verifies.
+	var expired int
+	for _, it := range e.as(t, "alice", w.org, "GET", "/audit?caseId="+w.knee, "").items() {
+		entry, _ := it.(map[string]any)
+		target, _ := entry["target"].(map[string]any)
+		actor, _ := entry["actor"].(map[string]any)
+		if entry["action"] == "share.expire" && target["id"] == shareID && actor["role"] == "system" {
+			expired++
+		}
+	}
+	if expired != 1 {
+		t.Errorf("%d share.expire entries by the system for the share, want 1", expired)
+	}
+	if v := e.as(t, "alice", w.org, "GET", "/audit/verify", ""); v.body["ok"] != true {
+		t.Errorf("audit verify after the sweep = %s", v.raw)
+	}
 	// Nothing is left that the member could not delete: the case's counters are back to 0.
 	want(t, "delete the case", e.as(t, "alice", w.org, "DELETE", "/cases/"+w.knee, ""), 204, "")
 }

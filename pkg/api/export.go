@@ -58,6 +58,16 @@ func (s *Server) exportFacts(w http.ResponseWriter, r *http.Request, c casescrib
 	if err := out.Error(); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
+	// What a guest takes out of a case is audited; an export that cannot be recorded is refused.
+	if cc.scope.Guest {
+		viewID := ""
+		if cc.scope.View != nil {
+			viewID = cc.scope.View.ID
+		}
+		if err := s.store.AppendAudit(r.Context(), s.exportRecord(c, cc.k.ID, cc.scope.ShareID, viewID, len(facts))); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": cc.k.Name + " - facts.csv"}))
 	w.Header().Set("Cache-Control", "no-store")

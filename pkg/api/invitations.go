@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
 	"github.com/casescribe/sharing/pkg/store"
@@ -123,10 +124,11 @@ func (s *Server) createInvitation(w http.ResponseWriter, r *http.Request, c case
 		return err
 	}
 	inv.TokenHash = hash
+	ctx := s.invitationAudited(r, c, audit.InvitationCreate, inv.ID, nil, &inv)
 	if inv.Issue > 1 {
-		err = s.store.ReissueInvitation(r.Context(), inv)
+		err = s.store.ReissueInvitation(ctx, inv)
 	} else {
-		err = s.store.CreateInvitation(r.Context(), inv, stale)
+		err = s.store.CreateInvitation(ctx, inv, stale)
 	}
 	if err != nil {
 		return err
@@ -236,9 +238,10 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, c case
 	if err != nil {
 		return err
 	}
+	before := inv
 	inv.TokenHash, inv.Issue, inv.IssuedAt, inv.ExpiresAt = hash, inv.Issue+1, now, now.Add(invitation.Validity)
 	inv.InvitedBy, inv.InviterName, inv.MailStatus, inv.RequestKey = c.UserID, inviter.Name, casescribe.MailSent, reqKey
-	if err := s.store.ReissueInvitation(r.Context(), inv); err != nil {
+	if err := s.store.ReissueInvitation(s.invitationAudited(r, c, audit.InvitationResend, inv.ID, &before, &inv), inv); err != nil {
 		return err
 	}
 	if err := s.deliver(r, &inv, token); err != nil {
@@ -253,7 +256,7 @@ func (s *Server) deleteInvitation(w http.ResponseWriter, r *http.Request, c case
 	if err != nil {
 		return err
 	}
-	if err := s.store.RevokeInvitation(r.Context(), inv); err != nil {
+	if err := s.store.RevokeInvitation(s.invitationAudited(r, c, audit.InvitationRevoke, inv.ID, &inv, nil), inv); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -326,7 +329,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request, c case
 	if !access.InvitationFor(inv.Email, c) {
 		return casescribe.Errorf(casescribe.EFORBIDDEN, "This invitation was sent to another email address: sign in with that address, once it is verified, to accept it.")
 	}
-	m, err := s.store.AcceptInvitation(r.Context(), inv, casescribe.User{ID: c.UserID, Email: c.Email, Name: inv.Name}, s.now())
+	m, err := s.store.AcceptInvitation(s.acceptAudited(r, c, inv), inv, casescribe.User{ID: c.UserID, Email: c.Email, Name: inv.Name}, s.now())
 	if err != nil {
 		return fmt.Errorf("accept invitation: %w", err)
 	}

@@ -112,6 +112,8 @@ var budgetFixtures = map[string]budgetFixture{
 	"postChatMessage":    {body: `{"text":"Create a fact: the knee was operated on 2024-06-01"}`, status: http.StatusCreated},
 	"retagFacts":         {status: http.StatusOK},
 	"regroupFacts":       {status: http.StatusOK},
+	"listAudit":          {status: http.StatusOK},
+	"verifyAudit":        {status: http.StatusOK},
 }
 
 // budgetResult is one row of the measurements: a route, or the authorizer.
@@ -311,21 +313,28 @@ func TestRoundTripBudgets(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, p := range []struct{ id, route, path string }{
-			{"getCase (guest)", "GET /cases/{caseId}", "/cases/" + w.caseID},
-			{"getClient (guest)", "GET /clients/{clientId}", "/clients/" + w.clientID},
-			{"listCases (guest)", "GET /cases", "/cases"},
-			{"listClients (guest)", "GET /clients", "/clients"},
-			{"listClientCases (guest)", "GET /clients/{clientId}/cases", "/clients/" + w.clientID + "/cases"},
-			{"listFacts (guest, view)", "GET /cases/{caseId}/facts", "/cases/" + w.caseID + "/facts"},
-			{"getFact (guest, view)", "GET /facts/{factId}", "/facts/" + w.factID},
-			{"listComments (guest, view)", "GET /facts/{factId}/comments", "/facts/" + w.factID + "/comments"},
-			{"exportFacts (guest, view)", "GET /cases/{caseId}/facts/export", "/cases/" + w.caseID + "/facts/export"},
-			{"listViews (guest, view)", "GET /cases/{caseId}/views", "/cases/" + w.caseID + "/views"},
-			{"listDocuments (guest, view)", "GET /cases/{caseId}/documents", "/cases/" + w.caseID + "/documents"},
-			{"getDocument (guest, view)", "GET /documents/{documentId}", "/documents/" + w.documentID},
-			{"listChats (guest, view)", "GET /cases/{caseId}/chats", "/cases/" + w.caseID + "/chats"},
-			{"getChat (guest, view)", "GET /chats/{chatId}", "/chats/" + w.chatID},
+		// A guest's export is audited: after its reads, the record is one GetItem of the
+		// chain's head and one TransactWriteItems, which the two-wave read budget does not
+		// cover. Its row is held to the reads' budget plus exactly that record.
+		const auditedBudget = "at most 2 read waves, then the audit record (head GetItem + one TransactWriteItems)"
+		for _, p := range []struct {
+			id, route, path string
+			audited         bool
+		}{
+			{"getCase (guest)", "GET /cases/{caseId}", "/cases/" + w.caseID, false},
+			{"getClient (guest)", "GET /clients/{clientId}", "/clients/" + w.clientID, false},
+			{"listCases (guest)", "GET /cases", "/cases", false},
+			{"listClients (guest)", "GET /clients", "/clients", false},
+			{"listClientCases (guest)", "GET /clients/{clientId}/cases", "/clients/" + w.clientID + "/cases", false},
+			{"listFacts (guest, view)", "GET /cases/{caseId}/facts", "/cases/" + w.caseID + "/facts", false},
+			{"getFact (guest, view)", "GET /facts/{factId}", "/facts/" + w.factID, false},
+			{"listComments (guest, view)", "GET /facts/{factId}/comments", "/facts/" + w.factID + "/comments", false},
+			{"exportFacts (guest, view)", "GET /cases/{caseId}/facts/export", "/cases/" + w.caseID + "/facts/export", true},
+			{"listViews (guest, view)", "GET /cases/{caseId}/views", "/cases/" + w.caseID + "/views", false},
+			{"listDocuments (guest, view)", "GET /cases/{caseId}/documents", "/cases/" + w.caseID + "/documents", false},
+			{"getDocument (guest, view)", "GET /documents/{documentId}", "/documents/" + w.documentID, false},
+			{"listChats (guest, view)", "GET /cases/{caseId}/chats", "/cases/" + w.caseID + "/chats", false},
+			{"getChat (guest, view)", "GET /chats/{chatId}", "/chats/" + w.chatID, false},
 		} {
 			req := httptest.NewRequest(http.MethodGet, p.path, nil)
 			req.Header.Set("Authorization", "Bearer "+guestToken)
@@ -334,17 +343,25 @@ func TestRoundTripBudgets(t *testing.T) {
 			answer := httptest.NewRecorder()
 			handler.ServeHTTP(answer, req)
 			got := roundtrip.Summarize(routeCalls.Take())
-			if got.Waves > 2 {
+			budget, met := "at most 2 waves", func(got roundtrip.Summary) bool { return got.Waves <= 2 }
+			if p.audited {
+				budget, met = auditedBudget, func(got roundtrip.Summary) bool {
+					n := len(got.Operations)
+					return got.Waves <= 4 && got.Writes == 1 && n >= 2 &&
+						slices.Equal(got.Operations[n-2:], []string{"GetItem", "TransactWriteItems"})
+				}
+			}
+			if !met(got) {
 				got = bestOfRepeats(handler, req, "", &routeCalls, got)
 			}
 			res := budgetResult{ID: p.id, Route: p.route, Kind: "guest read", Status: answer.Code, Calls: got.Calls,
-				Writes: got.Writes, Waves: got.Waves, Operations: got.Operations, Budget: "at most 2 waves", Met: got.Waves <= 2}
+				Writes: got.Writes, Waves: got.Waves, Operations: got.Operations, Budget: budget, Met: met(got)}
 			results = append(results, res)
 			if answer.Code != http.StatusOK {
 				t.Errorf("%s: status %d (%s), want 200", p.id, answer.Code, answer.Body)
 			}
 			if !res.Met {
-				t.Errorf("%s: %d calls %v in %d waves; budget: at most 2 waves", p.id, got.Calls, got.Operations, got.Waves)
+				t.Errorf("%s: %d calls %v in %d waves; budget: %s", p.id, got.Calls, got.Operations, got.Waves, budget)
 			}
 			t.Logf("%-24s %d calls, %d waves: %v", p.id, got.Calls, got.Waves, got.Operations)
 		}

@@ -90,6 +90,9 @@ var routes = []Route{
 	{"postChatMessage", http.MethodPost, "/chats/{chatId}/messages", access.AskAI, (*Server).postChatMessage},
 	{"retagFacts", http.MethodPost, "/cases/{caseId}/ai/retag", access.RetagFacts, (*Server).retagFacts},
 	{"regroupFacts", http.MethodPost, "/cases/{caseId}/ai/regroup", access.Regroup, (*Server).regroupFacts},
+
+	{"listAudit", http.MethodGet, "/audit", access.ReadAudit, (*Server).listAudit},
+	{"verifyAudit", http.MethodGet, "/audit/verify", access.VerifyAudit, (*Server).verifyAudit},
 }
 
 // Routes returns a copy of the route table.

@@ -16,6 +16,7 @@ import (
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/accessmail"
 	"github.com/casescribe/sharing/pkg/ai"
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/invitation"
 	"github.com/casescribe/sharing/pkg/store"
@@ -101,6 +102,10 @@ type Store interface {
 	MarkMailFailed(ctx context.Context, orgID, invitationID string, issue int) error
 	RevokeInvitation(ctx context.Context, inv casescribe.Invitation) error
 	AcceptInvitation(ctx context.Context, inv casescribe.Invitation, user casescribe.User, now time.Time) (casescribe.Membership, error)
+
+	AppendAudit(ctx context.Context, rec audit.Record) error
+	AuditEntries(ctx context.Context, orgID string, filter store.AuditFilter, cursor string, limit int) (casescribe.Page[audit.Entry], error)
+	AuditChain(ctx context.Context, orgID string) ([]audit.Entry, audit.Head, error)
 }
 
 // Mailer sends an email. Returns EMAILFAILED when the email service fails.

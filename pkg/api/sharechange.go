@@ -213,7 +213,7 @@ func (s *Server) updateShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if *body.Version != sh.Version {
 		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since the preview (stale version); preview the change again.")
 	}
-	if err := s.store.ApplyShareChange(r.Context(), sh, plan); err != nil {
+	if err := s.store.ApplyShareChange(s.shareChangeAudited(r, c, sh, plan.Replaced, plan.Result), sh, plan); err != nil {
 		return err
 	}
 	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Changed)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/accessmail"
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
 	"github.com/oklog/ulid/v2"
@@ -160,14 +161,15 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if sh.Scope == casescribe.ScopeCase {
 		sh.CaseID = k.ID
 	}
-	err = s.store.CreateShare(r.Context(), sh)
+	created := s.shareAudited(r, c, audit.ShareCreate, sh, nil, nil, audit.ShareState(sh))
+	err = s.store.CreateShare(created, sh)
 	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
 		// The guest may still hold, in the store, a share that has ended and opens nothing:
 		// it gives way to the new one.
 		if cleared, errClear := s.clearEnded(r.Context(), sh); errClear != nil {
 			return errClear
 		} else if cleared {
-			err = s.store.CreateShare(r.Context(), sh)
+			err = s.store.CreateShare(created, sh)
 		}
 	}
 	if err != nil {
@@ -274,7 +276,7 @@ func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if err != nil {
 		return err
 	}
-	if err := s.store.RemoveShare(r.Context(), sh); err != nil {
+	if err := s.store.RemoveShare(s.shareAudited(r, c, audit.ShareRemove, sh, nil, audit.ShareState(sh), nil), sh); err != nil {
 		return err
 	}
 	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Removed)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
 )
@@ -251,7 +252,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, c casescribe
 	if err != nil {
 		return err
 	}
-	m, err = s.store.ChangeRole(r.Context(), m, body.Role)
+	changed := m
+	changed.Role = body.Role
+	m, err = s.store.ChangeRole(s.memberAudited(r, c, audit.MemberRole, m, &changed), m, body.Role)
 	if err != nil {
 		return err
 	}
@@ -270,7 +273,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c casescribe
 	if err != nil {
 		return err
 	}
-	if err := s.store.RemoveMember(r.Context(), m); err != nil {
+	if err := s.store.RemoveMember(s.memberAudited(r, c, audit.MemberRemove, m, nil), m); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -27,7 +27,7 @@ func Sweep() (SweepHandler, error) {
 	if m := cfg.Mailer(); m != nil {
 		notify = accessmail.New(st, m, cfg.AppBaseURL, now)
 	}
-	sw := expiry.New(st, notify, expiry.AuditRecorder, now, log)
+	sw := expiry.New(st, notify, store.RecordExpiry, now, log)
 	return func(ctx context.Context, _ events.EventBridgeEvent) (expiry.Report, error) {
 		return sw.Run(ctx)
 	}, nil

@@ -177,7 +177,3 @@ func (w *Sweeper) remind(ctx context.Context, sh casescribe.Share, rep *Report) 
 	rep.Reminded++
 	return err
 }
-
-// AuditRecorder records an expiry in the organization's audit trail, by the system, in the
-// transaction that removes the share.
-var AuditRecorder Recorder = nil

@@ -147,7 +147,8 @@ func (s *Store) RecordExchange(ctx context.Context, e casescribe.Exchange, clien
 			ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 			ExpressionAttributeValues: expr.Values()}})
 	}
-	if len(items) > maxTransactItems {
+	// Every answer is audited: its entry goes in this transaction too.
+	if len(items) > maxTransactItems-auditTransactItems {
 		return casescribe.Errorf(casescribe.EINVALID, "The answer's actions touch too many facts at once; ask for fewer.")
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/casescribe/sharing/infra/localstack"
 	"github.com/casescribe/sharing/pkg/access"
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/oklog/ulid/v2"
 )
@@ -178,7 +179,7 @@ var readMethods = []string{
 	"GetClients", "GetDocument", "GetFact", "GetGrant", "GetInvitation", "GetMembership",
 	"GetOrganization", "GetShare", "GetShares", "GetSummary", "GetView", "GuestGrants", "SharesEndingOn",
 	"HasPendingInvitation", "ListCases", "ListClientCases", "ListClients", "ListInvitations",
-	"ListMembers", "Locate", "OrgShares", "UserMemberships", "ViewNames",
+	"ListMembers", "Locate", "OrgShares", "UserMemberships", "ViewNames", "AuditEntries", "AuditChain",
 }
 
 var conflictNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -432,6 +433,12 @@ var writeScenarios = map[string]writeScenario{
 		inv := fx.inv
 		inv.Issue, inv.TokenHash, inv.IssuedAt = 2, "hash-2", conflictNow.Add(time.Hour)
 		return s.ReissueInvitation(ctx, inv)
+	}},
+	"AppendAudit": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
+		return s.AppendAudit(ctx, audit.Record{OrgID: fx.org.ID, At: conflictNow, Action: audit.FactsExport,
+			Actor:  audit.Actor{UserID: fx.guest.UserID, Name: fx.guest.Name, Role: string(fx.guest.Role)},
+			Target: audit.Target{Kind: audit.TargetCase, ID: fx.k1.ID}, CaseIDs: []string{fx.k1.ID},
+			UserIDs: []string{fx.guest.UserID}, After: json.RawMessage(`{"facts":1}`)})
 	}},
 	"MarkMailFailed": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		return s.MarkMailFailed(ctx, fx.org.ID, fx.inv.ID, fx.inv.Issue)

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 )
 
@@ -286,4 +288,75 @@ type caseGrantValue struct {
 // its end included, so that the check enforces the end without reading the share.
 func newCaseGrantValue(sh casescribe.Share) caseGrantValue {
 	return caseGrantValue{ShareID: sh.ID, ViewID: sh.ViewID, ChatIDs: sh.ChatIDs, ExpiresAt: optionalTime(sh.ExpiresAt)}
+}
+
+// auditItem is one entry of an organization's audit chain. Its time is kept in a fixed-width
+// UTC text that sorts as it reads (for the time filter), and before and after as the very JSON
+// text that was hashed.
+type auditItem struct {
+	PK         string   `dynamodbav:"PK"`
+	SK         string   `dynamodbav:"SK"`
+	Type       string   `dynamodbav:"type"`
+	OrgID      string   `dynamodbav:"orgId"`
+	Seq        int64    `dynamodbav:"seq"`
+	At         string   `dynamodbav:"at"`
+	ActorID    string   `dynamodbav:"actorId"`
+	ActorName  string   `dynamodbav:"actorName"`
+	ActorRole  string   `dynamodbav:"actorRole"`
+	Action     string   `dynamodbav:"action"`
+	TargetKind string   `dynamodbav:"targetKind"`
+	TargetID   string   `dynamodbav:"targetId"`
+	CaseIDs    []string `dynamodbav:"caseIds"`
+	UserIDs    []string `dynamodbav:"userIds"`
+	Before     *string  `dynamodbav:"before,omitempty"`
+	After      *string  `dynamodbav:"after,omitempty"`
+	PrevHash   string   `dynamodbav:"prevHash"`
+	Hash       string   `dynamodbav:"hash"`
+}
+
+func newAuditItem(e audit.Entry) auditItem {
+	return auditItem{PK: orgPK(e.OrgID), SK: auditSK(e.Seq), Type: typeAudit, OrgID: e.OrgID,
+		Seq: e.Seq, At: auditTime(e.At), ActorID: e.Actor.UserID, ActorName: e.Actor.Name,
+		ActorRole: e.Actor.Role, Action: e.Action, TargetKind: e.Target.Kind, TargetID: e.Target.ID,
+		CaseIDs: audit.IDs(e.CaseIDs...), UserIDs: audit.IDs(e.UserIDs...),
+		Before: rawText(e.Before), After: rawText(e.After), PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+// domain returns the entry as stored. A time that does not parse is left zero: the entry's hash
+// then no longer matches, and verify reports it.
+func (i auditItem) domain() audit.Entry {
+	at, _ := time.Parse(expirySortLayout, i.At)
+	return audit.Entry{Seq: i.Seq, PrevHash: i.PrevHash, Hash: i.Hash, Record: audit.Record{
+		OrgID: i.OrgID, At: at, Action: i.Action,
+		Actor:   audit.Actor{UserID: i.ActorID, Name: i.ActorName, Role: i.ActorRole},
+		Target:  audit.Target{Kind: i.TargetKind, ID: i.TargetID},
+		CaseIDs: i.CaseIDs, UserIDs: i.UserIDs, Before: rawOf(i.Before), After: rawOf(i.After)}}
+}
+
+// auditTime is an entry's time as stored: UTC, fixed width, nanoseconds.
+func auditTime(t time.Time) string { return t.UTC().Format(expirySortLayout) }
+
+func rawText(raw json.RawMessage) *string {
+	if len(raw) == 0 {
+		return nil
+	}
+	s := string(raw)
+	return &s
+}
+
+func rawOf(s *string) json.RawMessage {
+	if s == nil {
+		return nil
+	}
+	return json.RawMessage(*s)
+}
+
+// auditHeadItem is the last entry of an organization's audit chain: every append is
+// conditioned on it, so that of concurrent appends exactly one takes each seq.
+type auditHeadItem struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Type string `dynamodbav:"type"`
+	Seq  int64  `dynamodbav:"seq"`
+	Hash string `dynamodbav:"hash"`
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -53,6 +54,10 @@ const (
 	typeShare     = "share"
 	typeGrant     = "grant"
 	keySeparator  = "#"
+	auditPrefix   = "AUDIT#"
+	auditHeadSK   = "AUDITHEAD"
+	typeAudit     = "audit"
+	typeAuditHead = "auditHead"
 	clientCasesPK = "#" + clientPrefix // ORG#<org>#CLIENT#<client>
 )
 
@@ -140,3 +145,10 @@ func expiryDayKey(day time.Time) string { return expiryPrefix + day.UTC().Format
 
 // expirySortLayout sorts as it reads: fixed width, UTC.
 const expirySortLayout = "2006-01-02T15:04:05.000000000Z"
+
+// auditSK is an audit entry's place in its organization's chain: the seq zero-padded so that
+// the sort key order is the chain's order.
+func auditSK(seq int64) string { return fmt.Sprintf("%s%0*d", auditPrefix, auditSeqDigits, seq) }
+
+// auditSeqDigits is the width of a seq in a key.
+const auditSeqDigits = 12

@@ -246,8 +246,16 @@ func (s *Store) ReissueInvitation(ctx context.Context, inv casescribe.Invitation
 		Set(expression.Name("mailStatus"), expression.Value(inv.MailStatus)).
 		Set(expression.Name("requestKey"), expression.Value(inv.RequestKey))
 	cond := mustExist().And(expression.Name("issue").Equal(expression.Value(inv.Issue - 1)))
-	var it inviteItem
-	err := s.update(ctx, key(orgPK(inv.OrgID), inviteSK(inv.ID)), upd, cond, &it)
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("build update: %w", err)
+	}
+	// A transaction of one item, not UpdateItem: a reissue is audited, and its entry is added
+	// to this transaction.
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(inv.OrgID), inviteSK(inv.ID)),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()}}}})
 	if conditionFailed(err, -1) {
 		return casescribe.Errorf(casescribe.ECONFLICT, "This invitation changed meanwhile; reload and try again.")
 	}

@@ -38,9 +38,10 @@ type Store struct {
 
 // New returns a Store on the named table. It takes its client as given and never loads AWS
 // configuration itself; writes that lose a race to another transaction are retried a few
-// times (see retryingDB).
+// times (see retryingDB), and a write whose context carries an audit record appends it to the
+// audit chain in the same transaction (see WithAudit).
 func New(db DB, table string) *Store {
-	return &Store{db: retryingDB{db}, table: table}
+	return &Store{db: auditingDB{DB: retryingDB{db}, table: table}, table: table}
 }
 
 // Page size bounds for lists.

@@ -79,6 +79,9 @@ const (
 	AskAI      Action = "chat.ask"
 	RetagFacts Action = "ai.retag"
 	Regroup    Action = "ai.regroup"
+
+	ReadCaseAccessReport Action = "report.case" // who can see a case, through what, since when
+	ReadUserAccessReport Action = "report.user" // everything one person can see
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -174,6 +177,10 @@ var rules = map[Action]rule{
 	AskAI:      {NeedOrganization, all, "use Ask AI"},
 	RetagFacts: {NeedOrganization, staff, "re-run AI tagging"},
 	Regroup:    {NeedOrganization, staff, "re-run fact grouping"},
+
+	// Access reports name every guest and share: they are part of managing sharing.
+	ReadCaseAccessReport: {NeedOrganization, staff, "see access reports"},
+	ReadUserAccessReport: {NeedOrganization, staff, "see access reports"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

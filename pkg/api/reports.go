@@ -90,7 +90,7 @@ type userReportJSON struct {
 }
 
 // reportAsCSV reads which format a report is asked in: ?format=json or ?format=csv, else an
-// Accept header naming text/csv, else JSON. Any other format answers EINVALID.
+// Accept header naming text/csv (not with q=0), else JSON. Any other format answers EINVALID.
 func reportAsCSV(r *http.Request) (bool, error) {
 	switch r.URL.Query().Get("format") {
 	case "csv":
@@ -99,7 +99,8 @@ func reportAsCSV(r *http.Request) (bool, error) {
 		return false, nil
 	case "":
 		for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
-			if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/csv" {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err == nil && mt == "text/csv" && params["q"] != "0" {
 				return true, nil
 			}
 		}
@@ -248,7 +249,7 @@ func (s *Server) getUserAccessReport(w http.ResponseWriter, r *http.Request, c c
 		}
 	}
 	if asCSV {
-		return writeCSV(w, m.Name+" - access report.csv", userReportCSV(out.Items))
+		return writeCSV(w, cmp.Or(m.Name, m.Email)+" - access report.csv", userReportCSV(out.Items))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -80,8 +80,10 @@ const (
 	RetagFacts Action = "ai.retag"
 	Regroup    Action = "ai.regroup"
 
-	ReadAudit   Action = "audit.read"   // GET /audit
-	VerifyAudit Action = "audit.verify" // GET /audit/verify
+	ReadAudit            Action = "audit.read"   // GET /audit
+	VerifyAudit          Action = "audit.verify" // GET /audit/verify
+	ReadCaseAccessReport Action = "report.case"  // who can see a case, through what, since when
+	ReadUserAccessReport Action = "report.user"  // everything one person can see
 )
 
 // Need is what a request must carry before its action is even considered.
@@ -180,6 +182,9 @@ var rules = map[Action]rule{
 
 	ReadAudit:   {NeedOrganization, admins, "read the audit trail"},
 	VerifyAudit: {NeedOrganization, admins, "verify the audit trail"},
+	// Access reports name every guest and share: they are part of managing sharing.
+	ReadCaseAccessReport: {NeedOrganization, staff, "see access reports"},
+	ReadUserAccessReport: {NeedOrganization, staff, "see access reports"},
 }
 
 // Actions returns every action that has a rule, so that tests can check each route declares

@@ -129,13 +129,6 @@ func newAuditEntryJSON(e audit.Entry) auditEntryJSON {
 		PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
-func nonNil(ids []string) []string {
-	if ids == nil {
-		return []string{}
-	}
-	return ids
-}
-
 // stateJSON is a recorded state as the answer shows it: null for none, and text that is not
 // JSON (an entry altered in the table) as a JSON string, so that the list still answers.
 func stateJSON(raw json.RawMessage) json.RawMessage {

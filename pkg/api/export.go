@@ -1,10 +1,7 @@
 package api
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,8 +24,6 @@ func (s *Server) exportFacts(w http.ResponseWriter, r *http.Request, c casescrib
 		return err
 	}
 	facts := cc.scope.Select(cc.facts, filter, order)
-	var buf bytes.Buffer
-	out := csv.NewWriter(&buf)
 	rows := [][]string{
 		{"Case", cc.k.Name},
 		{"Exported by", fmt.Sprintf("%s <%s>", displayName(c), c.Email)},
@@ -41,23 +36,6 @@ func (s *Server) exportFacts(w http.ResponseWriter, r *http.Request, c casescrib
 	for _, f := range facts {
 		rows = append(rows, []string{f.ID, f.Date, f.Text, strings.Join(f.Tags, "; "), strconv.FormatBool(f.KeyFact), f.DocumentID})
 	}
-	const columns = 6
-	for _, row := range rows {
-		for i := range row {
-			row[i] = csvSafe(row[i])
-		}
-		// Every row has the table's width, so that the file reads as one CSV table.
-		for len(row) < columns {
-			row = append(row, "")
-		}
-		if err := out.Write(row); err != nil {
-			return fmt.Errorf("write export: %w", err)
-		}
-	}
-	out.Flush()
-	if err := out.Error(); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
 	// What a guest takes out of a case is audited; an export that cannot be recorded is refused.
 	if cc.scope.Guest {
 		viewID := ""
@@ -68,12 +46,7 @@ func (s *Server) exportFacts(w http.ResponseWriter, r *http.Request, c casescrib
 			return err
 		}
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": cc.k.Name + " - facts.csv"}))
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-	return nil
+	return writeCSV(w, cc.k.Name+" - facts.csv", rows)
 }
 
 // exportAccess says under which access an export was made.
@@ -91,13 +64,4 @@ func exportAccess(c casescribe.Caller, sc access.Scope, view *casescribe.SavedVi
 		who += fmt.Sprintf("; saved view %q", view.Name)
 	}
 	return who
-}
-
-// csvSafe keeps a cell from being read as a formula by a spreadsheet (CSV injection): a cell
-// that starts with one of = + - @ (or a tab or carriage return) is prefixed with a quote.
-func csvSafe(cell string) string {
-	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-		return "'" + cell
-	}
-	return cell
 }

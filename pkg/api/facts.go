@@ -424,11 +424,12 @@ func (b factBody) apply(f *casescribe.Fact, creating bool) error {
 	return nil
 }
 
-func deref(s *string) string {
+// deref is a nullable string's text, "" for null.
+func deref[T ~string](s *T) string {
 	if s == nil {
 		return ""
 	}
-	return *s
+	return string(*s)
 }
 
 func (s *Server) createFact(w http.ResponseWriter, r *http.Request, c casescribe.Caller) error {

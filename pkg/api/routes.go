@@ -59,6 +59,9 @@ var routes = []Route{
 	{"previewShareChange", http.MethodPost, "/shares/{shareId}/preview", access.ChangeShare, (*Server).previewShareChange},
 	{"updateShare", http.MethodPatch, "/shares/{shareId}", access.ChangeShare, (*Server).updateShare},
 
+	{"getCaseAccessReport", http.MethodGet, "/cases/{caseId}/access-report", access.ReadCaseAccessReport, (*Server).getCaseAccessReport},
+	{"getUserAccessReport", http.MethodGet, "/users/{userId}/access-report", access.ReadUserAccessReport, (*Server).getUserAccessReport},
+
 	{"listFacts", http.MethodGet, "/cases/{caseId}/facts", access.ListFacts, (*Server).listFacts},
 	{"createFact", http.MethodPost, "/cases/{caseId}/facts", access.CreateFact, (*Server).createFact},
 	{"exportFacts", http.MethodGet, "/cases/{caseId}/facts/export", access.ExportFacts, (*Server).exportFacts},

@@ -224,6 +224,21 @@ func (s *Server) listCaseShares(w http.ResponseWriter, r *http.Request, c casesc
 
 // activeGuests lists the organization's guests whose invitations are accepted.
 func (s *Server) activeGuests(r *http.Request, c casescribe.Caller) ([]casescribe.Membership, error) {
+	members, err := s.allMembers(r, c)
+	if err != nil {
+		return nil, err
+	}
+	var out []casescribe.Membership
+	for _, m := range members {
+		if m.Role == casescribe.RoleGuest && m.Status == casescribe.StatusActive {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// allMembers lists every membership of the organization, page after page.
+func (s *Server) allMembers(r *http.Request, c casescribe.Caller) ([]casescribe.Membership, error) {
 	var out []casescribe.Membership
 	cursor := ""
 	for {
@@ -231,11 +246,7 @@ func (s *Server) activeGuests(r *http.Request, c casescribe.Caller) ([]casescrib
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range page.Items {
-			if m.Role == casescribe.RoleGuest && m.Status == casescribe.StatusActive {
-				out = append(out, m)
-			}
-		}
+		out = append(out, page.Items...)
 		if page.NextCursor == "" {
 			return out, nil
 		}

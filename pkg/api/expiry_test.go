@@ -109,6 +109,17 @@ func TestShareExpiry(t *testing.T) {
 		t.Errorf("the ended share is still stored after being replaced: %v", err)
 	}
 	badge("shared again", 1)
+
+	// The trail: both shares made, and the first one's expiry, by the system.
+	actions := map[string]int{}
+	for _, it := range e.as(t, "alice", w.org, "GET", "/audit?caseId="+w.knee, "").items() {
+		entry, _ := it.(map[string]any)
+		action, _ := entry["action"].(string)
+		actions[action]++
+	}
+	if actions["share.create"] != 2 || actions["share.expire"] != 1 {
+		t.Errorf("audit entries of the case = %v, want 2 share.create and 1 share.expire", actions)
+	}
 }
 
 // Access emails are built when they are sent, from the access as it stands: after a narrowing

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -161,15 +162,18 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if sh.Scope == casescribe.ScopeCase {
 		sh.CaseID = k.ID
 	}
-	created := s.shareAudited(r, c, audit.ShareCreate, sh, nil, nil, audit.ShareState(sh))
-	err = s.store.CreateShare(created, sh)
+	record := func() context.Context {
+		return s.shareAudited(r, c, audit.ShareCreate, sh, nil, nil, audit.ShareState(sh))
+	}
+	err = s.store.CreateShare(record(), sh)
 	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
 		// The guest may still hold, in the store, a share that has ended and opens nothing:
-		// it gives way to the new one.
+		// it gives way to the new one (a record serves one transaction: a new one for the
+		// second try).
 		if cleared, errClear := s.clearEnded(r.Context(), sh); errClear != nil {
 			return errClear
 		} else if cleared {
-			err = s.store.CreateShare(created, sh)
+			err = s.store.CreateShare(record(), sh)
 		}
 	}
 	if err != nil {

@@ -339,3 +339,28 @@ func ListsEverything(c casescribe.Caller) bool {
 func sameOrg(c casescribe.Caller, orgID string) bool {
 	return c.OrgID != "" && c.OrgID == orgID
 }
+
+// Refs are the ids a guest's grants name, for reading what they open in one wave.
+type Refs struct {
+	ShareIDs, ClientIDs, CaseIDs []string
+	// Views maps each view a case share is limited to, to its case.
+	Views map[string]string
+}
+
+// RefsOf collects the ids grants name: their shares, clients, shared cases and views.
+func RefsOf(grants []casescribe.Grant) Refs {
+	r := Refs{Views: map[string]string{}}
+	for _, g := range grants {
+		r.ClientIDs = append(r.ClientIDs, g.ClientID)
+		if g.ClientShareID != "" {
+			r.ShareIDs = append(r.ShareIDs, g.ClientShareID)
+		}
+		for caseID, cg := range g.Cases {
+			r.ShareIDs, r.CaseIDs = append(r.ShareIDs, cg.ShareID), append(r.CaseIDs, caseID)
+			if cg.ViewID != "" {
+				r.Views[cg.ViewID] = caseID
+			}
+		}
+	}
+	return r
+}

@@ -155,3 +155,14 @@ func TestPlanExpiryChange(t *testing.T) {
 		t.Errorf("the same end again: %v, want invalid (nothing to change)", err)
 	}
 }
+
+func TestRefsOf(t *testing.T) {
+	r := RefsOf([]casescribe.Grant{
+		{ClientID: "smith", ClientShareID: "s1", Cases: map[string]casescribe.CaseGrant{}},
+		{ClientID: "doe", Cases: map[string]casescribe.CaseGrant{"car": {ShareID: "s2", ViewID: "v1"}}},
+	})
+	if strings.Join(r.ClientIDs, " ") != "smith doe" || strings.Join(r.ShareIDs, " ") != "s1 s2" ||
+		strings.Join(r.CaseIDs, " ") != "car" || r.Views["v1"] != "car" || len(r.Views) != 1 {
+		t.Errorf("RefsOf = %+v", r)
+	}
+}

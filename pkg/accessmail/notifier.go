@@ -144,17 +144,8 @@ func (n *Notifier) current(ctx context.Context, orgID, guestID string) (casescri
 		return casescribe.Membership{}, nil, false, nil
 	}
 	grants = access.CurrentGrants(grants, n.now())
-	var clientIDs, caseIDs []string
-	views := map[string]string{}
-	for _, g := range grants {
-		clientIDs = append(clientIDs, g.ClientID)
-		for caseID, cg := range g.Cases {
-			caseIDs = append(caseIDs, caseID)
-			if cg.ViewID != "" {
-				views[cg.ViewID] = caseID
-			}
-		}
-	}
+	refs := access.RefsOf(grants)
+	clientIDs, caseIDs, views := refs.ClientIDs, refs.CaseIDs, refs.Views
 	var (
 		cases                    []casescribe.Case
 		clients                  map[string]casescribe.Client

@@ -259,20 +259,8 @@ func (s *Server) getUserAccessReport(w http.ResponseWriter, r *http.Request, c c
 // in one wave the shares the grants name, every case of each shared client, the shared cases,
 // and the names of their clients and views.
 func (s *Server) guestReportItems(r *http.Request, c casescribe.Caller, m casescribe.Membership, grants []casescribe.Grant, now time.Time) ([]userReportItemJSON, error) {
-	var shareIDs, clientIDs, caseIDs []string
-	views := map[string]string{}
-	for _, g := range grants {
-		clientIDs = append(clientIDs, g.ClientID)
-		if g.ClientShareID != "" {
-			shareIDs = append(shareIDs, g.ClientShareID)
-		}
-		for caseID, cg := range g.Cases {
-			shareIDs, caseIDs = append(shareIDs, cg.ShareID), append(caseIDs, caseID)
-			if cg.ViewID != "" {
-				views[cg.ViewID] = caseID
-			}
-		}
-	}
+	refs := access.RefsOf(grants)
+	shareIDs, clientIDs, caseIDs, views := refs.ShareIDs, refs.ClientIDs, refs.CaseIDs, refs.Views
 	var (
 		mu        sync.Mutex
 		cases     []casescribe.Case

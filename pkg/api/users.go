@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/casescribe/sharing/pkg/access"
 	"github.com/casescribe/sharing/pkg/audit"
 	"github.com/casescribe/sharing/pkg/casescribe"
 	"github.com/casescribe/sharing/pkg/store"
@@ -114,20 +115,8 @@ func (s *Server) memberAccess(r *http.Request, c casescribe.Caller, userID strin
 	if err != nil || len(grants) == 0 {
 		return nil, err
 	}
-	var shareIDs, clientIDs, caseIDs []string
-	views := map[string]string{}
-	for _, g := range grants {
-		clientIDs = append(clientIDs, g.ClientID)
-		if g.ClientShareID != "" {
-			shareIDs = append(shareIDs, g.ClientShareID)
-		}
-		for caseID, cg := range g.Cases {
-			shareIDs, caseIDs = append(shareIDs, cg.ShareID), append(caseIDs, caseID)
-			if cg.ViewID != "" {
-				views[cg.ViewID] = caseID
-			}
-		}
-	}
+	refs := access.RefsOf(grants)
+	shareIDs, clientIDs, caseIDs, views := refs.ShareIDs, refs.ClientIDs, refs.CaseIDs, refs.Views
 	var (
 		shares          []casescribe.Share
 		names           shareNames

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/casescribe/sharing/pkg/casescribe"
@@ -15,27 +14,7 @@ import (
 // end falls on that day, oldest end first, in every organization. It reads an index, which may
 // lag a write by a moment: the sweep reads each share again before acting on it.
 func (s *Store) SharesEndingOn(ctx context.Context, day time.Time) ([]casescribe.Share, error) {
-	keyCond := expression.Key("GSI2PK").Equal(expression.Value(expiryDayKey(day)))
-	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	var out []casescribe.Share
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI2),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values()})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, convert("list ending shares", err)
-		}
-		decoded, err := decodePage[casescribe.Share, shareItem](page.Items, "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, decoded.Items...)
-	}
-	return out, nil
+	return s.indexShares(ctx, indexGSI2, expression.Key("GSI2PK").Equal(expression.Value(expiryDayKey(day))), "list ending shares")
 }
 
 // MarkReminded records that the advance warning of sh's current end is being sent, so that it

@@ -66,18 +66,23 @@ func (s *Store) OrgShares(ctx context.Context, orgID string) ([]casescribe.Share
 func (s *Store) ClientShares(ctx context.Context, orgID, clientID string) ([]casescribe.Share, error) {
 	keyCond := expression.Key("GSI1PK").Equal(expression.Value(clientCasesKey(orgID, clientID))).
 		And(expression.Key("GSI1SK").BeginsWith(sharePrefix))
+	return s.indexShares(ctx, indexGSI1, keyCond, "list client shares")
+}
+
+// indexShares reads every share an index query finds, page after page.
+func (s *Store) indexShares(ctx context.Context, index string, keyCond expression.KeyConditionBuilder, what string) ([]casescribe.Share, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build query: %w", err)
 	}
 	var out []casescribe.Share
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(indexGSI1),
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(index),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values()})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, convert("list client shares", err)
+			return nil, convert(what, err)
 		}
 		decoded, err := decodePage[casescribe.Share, shareItem](page.Items, "")
 		if err != nil {

@@ -118,3 +118,29 @@ func (s *Server) clearEnded(ctx context.Context, sh casescribe.Share) (cleared b
 	}
 	return true, nil
 }
+
+// clearEndedOfView removes the shares limited to view v if every one of them has ended, as the
+// sweep would, recording their expiry. cleared is false when a current share still uses it.
+func (s *Server) clearEndedOfView(ctx context.Context, v casescribe.SavedView) (cleared bool, err error) {
+	shares, err := s.store.OrgShares(ctx, v.OrgID)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	var ended []casescribe.Share
+	for _, sh := range shares {
+		if sh.Scope != casescribe.ScopeCase || sh.CaseID != v.CaseID || sh.ViewID != v.ID {
+			continue
+		}
+		if !sh.Expired(now) {
+			return false, nil
+		}
+		ended = append(ended, sh)
+	}
+	for _, sh := range ended {
+		if err := s.store.RemoveShare(store.RecordExpiry(ctx, sh, now), sh); err != nil && casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
+			return false, err
+		}
+	}
+	return len(ended) > 0, nil
+}

@@ -17,7 +17,7 @@ import (
 
 // expiryWorld is an organization with an admin (alice), a guest (erin) and two clients.
 type expiryWorld struct {
-	org, erin              string
+	org, guest             string
 	smith, knee, back, doe string
 	car                    string
 }
@@ -28,7 +28,7 @@ func newExpiryWorld(t *testing.T, e *env, guest string) expiryWorld {
 	w.org = e.as(t, "alice", "", "POST", "/orgs", `{"name":"Expiry & Sons LLP"}`).str("id")
 	e.person(t, guest)
 	e.join(t, guest, w.org, casescribe.RoleGuest, casescribe.StatusActive)
-	w.erin = e.users[guest].id
+	w.guest = e.users[guest].id
 	w.smith = e.as(t, "alice", w.org, "POST", "/clients", `{"name":"Smith, John"}`).str("id")
 	w.doe = e.as(t, "alice", w.org, "POST", "/clients", `{"name":"Doe, Jane"}`).str("id")
 	w.knee = e.as(t, "alice", w.org, "POST", "/clients/"+w.smith+"/cases", `{"name":"Knee MRI"}`).str("id")
@@ -50,9 +50,9 @@ func TestShareExpiry(t *testing.T) {
 			scope = "case"
 		}
 		if at == "" {
-			return fmt.Sprintf(`{"guestId":%q,"scope":%q}`, w.erin, scope)
+			return fmt.Sprintf(`{"guestId":%q,"scope":%q}`, w.guest, scope)
 		}
-		return fmt.Sprintf(`{"guestId":%q,"scope":%q,"expiresAt":%q}`, w.erin, scope, at)
+		return fmt.Sprintf(`{"guestId":%q,"scope":%q,"expiresAt":%q}`, w.guest, scope, at)
 	}
 	want(t, "an end in the past", e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares", shareBody(true, e.now().Add(-time.Minute).Format(time.RFC3339))), 400, casescribe.EINVALID)
 	want(t, "an end that is no date", e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares", shareBody(true, "next tuesday")), 400, casescribe.EINVALID)
@@ -77,7 +77,7 @@ func TestShareExpiry(t *testing.T) {
 		if got := client.body["guestCount"]; got != wantN {
 			t.Errorf("%s: client guestCount = %v, want %v", what, got, wantN)
 		}
-		user := e.as(t, "alice", w.org, "GET", "/users/"+w.erin, "")
+		user := e.as(t, "alice", w.org, "GET", "/users/"+w.guest, "")
 		if got := len(user.body["access"].([]any)); float64(got) != wantN+1 { // +1: the other client's share
 			t.Errorf("%s: user access chips = %d, want %v", what, got, wantN+1)
 		}
@@ -139,7 +139,7 @@ func TestAccessEmails(t *testing.T) {
 		return got[n-1]
 	}
 
-	sh := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares", `{"guestId":"`+w.erin+`","scope":"client"}`)
+	sh := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares", `{"guestId":"`+w.guest+`","scope":"client"}`)
 	want(t, "share the whole client", sh, 201, "")
 	granted := last(1)
 	if !strings.Contains(granted.Body.Text, "Smith, John · All cases") || !strings.Contains(granted.Subject, "shared cases with you") {
@@ -168,11 +168,11 @@ func TestAccessEmails(t *testing.T) {
 	}
 
 	// Removed from the organization before an email about an earlier change is sent: nothing.
-	want(t, "share another case", e.as(t, "alice", w.org, "POST", "/cases/"+w.back+"/shares", `{"guestId":"`+w.erin+`","scope":"case"}`), 201, "")
+	want(t, "share another case", e.as(t, "alice", w.org, "POST", "/cases/"+w.back+"/shares", `{"guestId":"`+w.guest+`","scope":"case"}`), 201, "")
 	last(4)
-	want(t, "remove the guest", e.as(t, "alice", w.org, "DELETE", "/users/"+w.erin, ""), 204, "")
+	want(t, "remove the guest", e.as(t, "alice", w.org, "DELETE", "/users/"+w.guest, ""), 204, "")
 	n := accessmail.New(e.store, sesmail.New(e.stack.SES(), "no-reply@casescribe.test"), appBaseURL, e.now)
-	sent, err := n.AccessChanged(t.Context(), w.org, w.erin, accessmail.Changed)
+	sent, err := n.AccessChanged(t.Context(), w.org, w.guest, accessmail.Changed)
 	if err != nil || sent {
 		t.Errorf("AccessChanged for a removed guest = %v, %v; want nothing sent", sent, err)
 	}
@@ -188,7 +188,7 @@ func TestSweep(t *testing.T) {
 	gina, alice := e.users["gina"].email, e.users["alice"].email
 	end := e.now().Add(10 * 24 * time.Hour).Truncate(time.Second)
 	created := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares",
-		fmt.Sprintf(`{"guestId":%q,"scope":"case","expiresAt":%q}`, w.erin, end.Format(time.RFC3339)))
+		fmt.Sprintf(`{"guestId":%q,"scope":"case","expiresAt":%q}`, w.guest, end.Format(time.RFC3339)))
 	want(t, "share with an end", created, 201, "")
 	shareID := created.str("shareId")
 
@@ -236,7 +236,7 @@ func TestSweep(t *testing.T) {
 	if _, err := e.store.GetShare(t.Context(), w.org, shareID); casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
 		t.Errorf("the ended share is still stored after the sweep: %v", err)
 	}
-	grants, err := e.store.GuestGrants(t.Context(), w.org, w.erin)
+	grants, err := e.store.GuestGrants(t.Context(), w.org, w.guest)
 	if err != nil || len(grants) != 0 {
 		t.Errorf("the guest's grants after the sweep = %+v, %v; want none", grants, err)
 	}
@@ -263,4 +263,45 @@ func TestSweep(t *testing.T) {
 	}
 	// Nothing is left that the member could not delete: the case's counters are back to 0.
 	want(t, "delete the case", e.as(t, "alice", w.org, "DELETE", "/cases/"+w.knee, ""), 204, "")
+}
+
+// An ended share, still stored, stands in the way of nothing: a share moved onto its case, or
+// the deletion of the saved view it was limited to, goes through, and its expiry is recorded.
+func TestEndedShareGivesWay(t *testing.T) {
+	e := setup(t)
+	w := newExpiryWorld(t, e, "hana")
+	end := e.now().Add(24 * time.Hour).Truncate(time.Second)
+	view := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/views", `{"name":"Imaging"}`)
+	want(t, "a saved view", view, 201, "")
+	ended := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares",
+		fmt.Sprintf(`{"guestId":%q,"scope":"case","viewId":%q,"expiresAt":%q}`, w.guest, view.str("id"), end.Format(time.RFC3339)))
+	want(t, "a share limited to the view, with an end", ended, 201, "")
+	current := e.as(t, "alice", w.org, "POST", "/cases/"+w.back+"/shares", fmt.Sprintf(`{"guestId":%q,"scope":"case"}`, w.guest))
+	want(t, "a share of another case, without an end", current, 201, "")
+
+	want(t, "the view in use before the end", e.as(t, "alice", w.org, "DELETE", "/views/"+view.str("id"), ""), 409, casescribe.ECONFLICT)
+	e.freeze(t, end)
+	want(t, "the view once its only share has ended", e.as(t, "alice", w.org, "DELETE", "/views/"+view.str("id"), ""), 204, "")
+
+	// Again with a share of the case itself standing where another share moves.
+	end2 := end.Add(time.Hour)
+	e.frozen.Store(0)
+	again := e.as(t, "alice", w.org, "POST", "/cases/"+w.knee+"/shares",
+		fmt.Sprintf(`{"guestId":%q,"scope":"case","expiresAt":%q}`, w.guest, end2.Format(time.RFC3339)))
+	want(t, "a share of the case, with an end", again, 201, "")
+	e.freeze(t, end2)
+	moved := e.as(t, "alice", w.org, "PATCH", "/shares/"+current.str("shareId"), fmt.Sprintf(`{"scope":"case","caseId":%q,"version":1}`, w.knee))
+	want(t, "move the other share onto the case", moved, 200, "")
+	want(t, "the case, through the moved share", e.as(t, "hana", w.org, "GET", "/cases/"+w.knee, ""), 200, "")
+	want(t, "the case it left", e.as(t, "hana", w.org, "GET", "/cases/"+w.back, ""), 404, casescribe.ENOTFOUND)
+
+	actions := map[string]int{}
+	for _, it := range e.as(t, "alice", w.org, "GET", "/audit?userId="+w.guest, "").items() {
+		entry, _ := it.(map[string]any)
+		action, _ := entry["action"].(string)
+		actions[action]++
+	}
+	if actions["share.expire"] != 2 || actions["share.change"] != 1 {
+		t.Errorf("audit entries of the guest = %v, want 2 share.expire and 1 share.change", actions)
+	}
 }

@@ -213,7 +213,17 @@ func (s *Server) updateShare(w http.ResponseWriter, r *http.Request, c casescrib
 	if *body.Version != sh.Version {
 		return casescribe.Errorf(casescribe.ECONFLICT, "This share changed since the preview (stale version); preview the change again.")
 	}
-	if err := s.store.ApplyShareChange(s.shareChangeAudited(r, c, sh, plan.Replaced, plan.Result), sh, plan); err != nil {
+	err = s.store.ApplyShareChange(s.shareChangeAudited(r, c, sh, plan.Replaced, plan.Result), sh, plan)
+	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
+		// An ended share of the guest may stand where the change goes: it gives way, as it
+		// does to a new share (and the second try has a record of its own).
+		if cleared, errClear := s.clearEnded(r.Context(), plan.Result); errClear != nil {
+			return errClear
+		} else if cleared {
+			err = s.store.ApplyShareChange(s.shareChangeAudited(r, c, sh, plan.Replaced, plan.Result), sh, plan)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	s.tellGuest(r.Context(), c.OrgID, sh.GuestID, accessmail.Changed)

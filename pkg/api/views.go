@@ -203,7 +203,16 @@ func (s *Server) deleteView(w http.ResponseWriter, r *http.Request, c casescribe
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteView(r.Context(), v); err != nil {
+	err = s.store.DeleteView(r.Context(), v)
+	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
+		// The shares limited to the view may all have ended: they no longer hold it.
+		if cleared, errClear := s.clearEndedOfView(r.Context(), v); errClear != nil {
+			return errClear
+		} else if cleared {
+			err = s.store.DeleteView(r.Context(), v)
+		}
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

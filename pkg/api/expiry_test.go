@@ -279,8 +279,17 @@ func TestEndedShareGivesWay(t *testing.T) {
 	current := e.as(t, "alice", w.org, "POST", "/cases/"+w.back+"/shares", fmt.Sprintf(`{"guestId":%q,"scope":"case"}`, w.guest))
 	want(t, "a share of another case, without an end", current, 201, "")
 
+	viewShares := func(what string, wantN float64) {
+		t.Helper()
+		items := e.as(t, "alice", w.org, "GET", "/cases/"+w.knee+"/views", "").items()
+		if len(items) != 1 || items[0].(map[string]any)["shareCount"] != wantN {
+			t.Errorf("%s: views = %v, want the view with shareCount %v", what, items, wantN)
+		}
+	}
+	viewShares("before the end", 1)
 	want(t, "the view in use before the end", e.as(t, "alice", w.org, "DELETE", "/views/"+view.str("id"), ""), 409, casescribe.ECONFLICT)
 	e.freeze(t, end)
+	viewShares("at the end", 0)
 	want(t, "the view once its only share has ended", e.as(t, "alice", w.org, "DELETE", "/views/"+view.str("id"), ""), 204, "")
 
 	// Again with a share of the case itself standing where another share moves.

@@ -136,6 +136,23 @@ func (s *Server) listViews(w http.ResponseWriter, r *http.Request, c casescribe.
 		return err
 	}
 	views := cc.scope.SeesViews(cc.views)
+	if c.Role.Staff() {
+		// Each view's count of the shares limited to it leaves out those that have ended, so
+		// the shares are read rather than the views' counters.
+		shares, err := s.currentShares(s.store.ClientShares(r.Context(), c.OrgID, cc.k.ClientID))
+		if err != nil {
+			return err
+		}
+		using := map[string]int{}
+		for _, sh := range shares {
+			if sh.Scope == casescribe.ScopeCase && sh.CaseID == cc.k.ID && sh.ViewID != "" {
+				using[sh.ViewID]++
+			}
+		}
+		for i := range views {
+			views[i].ShareCount = using[views[i].ID]
+		}
+	}
 	items := make([]viewJSON, 0, len(views))
 	for _, v := range views {
 		items = append(items, newViewJSON(v, c.Role.Staff()))

@@ -16,11 +16,7 @@ func TestShareEndInGrantAndIndex(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	org, _ := newOrg(t, s, "Firm")
-	guest := casescribe.Membership{OrgID: org.ID, OrgName: org.Name, UserID: "guest-" + id(), Email: "g-" + id() + "@example.com",
-		Name: "Guest", Role: casescribe.RoleGuest, Status: casescribe.StatusActive, CreatedAt: now}
-	if err := s.PutMembership(ctx, guest); err != nil {
-		t.Fatal(err)
-	}
+	guest := newGuest(t, s, org)
 	smith := casescribe.Client{OrgID: org.ID, ID: id(), Name: "Smith"}
 	if err := s.CreateClient(ctx, smith); err != nil {
 		t.Fatal(err)

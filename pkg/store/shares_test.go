@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/casescribe/sharing/pkg/casescribe"
+	"github.com/casescribe/sharing/pkg/store"
 )
 
 // Removing a guest who holds several shares of one client (one grant item) and a share of
@@ -13,11 +14,7 @@ func TestRemoveGuestWithSeveralSharesOfOneClient(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	org, _ := newOrg(t, s, "Firm")
-	guest := casescribe.Membership{OrgID: org.ID, OrgName: org.Name, UserID: "guest-" + id(), Email: "g-" + id() + "@example.com",
-		Name: "Guest", Role: casescribe.RoleGuest, Status: casescribe.StatusActive, CreatedAt: now}
-	if err := s.PutMembership(ctx, guest); err != nil {
-		t.Fatal(err)
-	}
+	guest := newGuest(t, s, org)
 	smith := casescribe.Client{OrgID: org.ID, ID: id(), Name: "Smith"}
 	doe := casescribe.Client{OrgID: org.ID, ID: id(), Name: "Doe"}
 	for _, c := range []casescribe.Client{smith, doe} {
@@ -68,4 +65,15 @@ func TestRemoveGuestWithSeveralSharesOfOneClient(t *testing.T) {
 	if got, err := s.GetClient(ctx, org.ID, doe.ID); err != nil || got.ShareCount != 0 {
 		t.Errorf("client share count = %d, %v; want 0", got.ShareCount, err)
 	}
+}
+
+// newGuest makes an active guest of org.
+func newGuest(t *testing.T, s *store.Store, org casescribe.Organization) casescribe.Membership {
+	t.Helper()
+	guest := casescribe.Membership{OrgID: org.ID, OrgName: org.Name, UserID: "guest-" + id(), Email: "g-" + id() + "@example.com",
+		Name: "Guest", Role: casescribe.RoleGuest, Status: casescribe.StatusActive, CreatedAt: now}
+	if err := s.PutMembership(context.Background(), guest); err != nil {
+		t.Fatal(err)
+	}
+	return guest
 }

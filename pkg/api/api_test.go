@@ -60,7 +60,6 @@ type user struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
 	stack := localstack.ForTest(t)
 	poolID, clientID := localstack.NewTestUserPool(t)
 	table := localstack.NewTestTable(t)
@@ -82,18 +81,51 @@ func setup(t *testing.T) *env {
 	e.files = s3files.New(aws.Config{Region: localstack.Region, Credentials: credentials.NewStaticCredentialsProvider(localstack.S3AccessKeyID, localstack.S3SecretAccessKey, "")}, stack.S3Endpoint, e.bucket, 0)
 	e.srv = e.server(t, sesmail.New(stack.SES(), "no-reply@casescribe.test"))
 	for _, name := range []string{"alice", "bob", "carol", "dave"} {
-		email := name + "@example.com"
-		sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, access, err := localstack.SignIn(ctx, stack.Cognito(), clientID, email, password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.users[name] = user{id: sub, email: email, token: id, accessToken: access}
+		e.users[name] = newLogin(t, stack, poolID, clientID, name+"@example.com", password)
 	}
 	return e
+}
+
+// newLogin creates a Cognito user with email and pw in the pool and signs it in through the
+// app client: its user id and tokens.
+func newLogin(tb testing.TB, stack *localstack.Stack, poolID, clientID, email, pw string) user {
+	tb.Helper()
+	ctx := context.Background()
+	sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, pw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id, access, err := localstack.SignIn(ctx, stack.Cognito(), clientID, email, pw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return user{id: sub, email: email, token: id, accessToken: access}
+}
+
+// serveInProcess calls h as the holder of token, in org ("" for none), with a JSON body ("" for
+// none), and returns the recorded answer.
+func serveInProcess(h http.Handler, token, org, method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	if org != "" {
+		req.Header.Set(api.OrgHeader, org)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// decodedAnswer reads a recorded answer; one whose body is not JSON gets status -1, never
+// expected, so that the failure shows the raw answer.
+func decodedAnswer(rec *httptest.ResponseRecorder) response {
+	out := response{status: rec.Code, raw: rec.Body.String()}
+	if out.raw != "" && json.Unmarshal(rec.Body.Bytes(), &out.body) != nil {
+		out.status = -1
+	}
+	return out
 }
 
 // server serves the API with the given mailer, on e's store, authorizer and clock.

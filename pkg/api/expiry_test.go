@@ -111,12 +111,7 @@ func TestShareExpiry(t *testing.T) {
 	badge("shared again", 1)
 
 	// The trail: both shares made, and the first one's expiry, by the system.
-	actions := map[string]int{}
-	for _, it := range e.as(t, "alice", w.org, "GET", "/audit?caseId="+w.knee, "").items() {
-		entry, _ := it.(map[string]any)
-		action, _ := entry["action"].(string)
-		actions[action]++
-	}
+	actions := auditActions(t, e, w.org, "caseId="+w.knee)
 	if actions["share.create"] != 2 || actions["share.expire"] != 1 {
 		t.Errorf("audit entries of the case = %v, want 2 share.create and 1 share.expire", actions)
 	}
@@ -304,13 +299,20 @@ func TestEndedShareGivesWay(t *testing.T) {
 	want(t, "the case, through the moved share", e.as(t, "hana", w.org, "GET", "/cases/"+w.knee, ""), 200, "")
 	want(t, "the case it left", e.as(t, "hana", w.org, "GET", "/cases/"+w.back, ""), 404, casescribe.ENOTFOUND)
 
-	actions := map[string]int{}
-	for _, it := range e.as(t, "alice", w.org, "GET", "/audit?userId="+w.guest, "").items() {
-		entry, _ := it.(map[string]any)
-		action, _ := entry["action"].(string)
-		actions[action]++
-	}
+	actions := auditActions(t, e, w.org, "userId="+w.guest)
 	if actions["share.expire"] != 2 || actions["share.change"] != 1 {
 		t.Errorf("audit entries of the guest = %v, want 2 share.expire and 1 share.change", actions)
 	}
+}
+
+// auditActions counts, by action, the audit entries alice lists in org under query.
+func auditActions(t *testing.T, e *env, org, query string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, it := range e.as(t, "alice", org, "GET", "/audit?"+query, "").items() {
+		entry, _ := it.(map[string]any)
+		action, _ := entry["action"].(string)
+		out[action]++
+	}
+	return out
 }

@@ -166,16 +166,9 @@ func newFuzzWorld(f *testing.F) *fuzzWorld {
 
 	users := map[string]string{} // name -> user id
 	for _, name := range []string{"alice", "carol"} {
-		email := "fuzz-" + name + "@example.com"
-		sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, password)
-		if err != nil {
-			f.Fatal(err)
-		}
-		token, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, email, password)
-		if err != nil {
-			f.Fatal(err)
-		}
-		users[name] = sub
+		u := newLogin(f, stack, poolID, clientID, "fuzz-"+name+"@example.com", password)
+		token := u.token
+		users[name] = u.id
 		if name == "alice" {
 			w.admin = token
 		} else {

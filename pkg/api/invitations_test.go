@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -71,17 +70,8 @@ func (e *env) lastToken(t *testing.T, address string) string {
 // person creates a login with a fresh address, signed in; name is its key in e.users.
 func (e *env) person(t *testing.T, name string) user {
 	t.Helper()
-	ctx := context.Background()
 	email := name + "-" + strings.ToLower(ulid.Make().String()) + "@example.com"
-	sub, err := localstack.CreateUser(ctx, e.stack.Cognito(), e.poolID, email, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, access, err := localstack.SignIn(ctx, e.stack.Cognito(), e.clientID, email, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := user{id: sub, email: email, token: id, accessToken: access}
+	u := newLogin(t, e.stack, e.poolID, e.clientID, email, password)
 	e.users[name] = u
 	return u
 }
@@ -152,16 +142,7 @@ func TestInvitationFlow(t *testing.T) {
 	}
 
 	// The invitee signs up with the invited address: until accepted, the organization refuses.
-	ctx := context.Background()
-	sub, err := localstack.CreateUser(ctx, e.stack.Cognito(), e.poolID, erinEmail, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idToken, _, err := localstack.SignIn(ctx, e.stack.Cognito(), e.clientID, erinEmail, password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.users["erin"] = user{id: sub, email: erinEmail, token: idToken}
+	e.users["erin"] = newLogin(t, e.stack, e.poolID, e.clientID, erinEmail, password)
 	want(t, "before accepting", e.as(t, "erin", harbor, "GET", "/clients", ""), 403, casescribe.EINVITATIONPENDING)
 
 	acc := e.accept(t, "erin", token)
@@ -183,7 +164,7 @@ func TestInvitationFlow(t *testing.T) {
 	users := e.as(t, "alice", harbor, "GET", "/users", "")
 	found := false
 	for _, u := range users.items() {
-		if u := u.(map[string]any); u["id"] == sub {
+		if u := u.(map[string]any); u["id"] == e.users["erin"].id {
 			found = u["role"] == "guest" && u["status"] == "active" && len(u["access"].([]any)) == 0
 		}
 	}

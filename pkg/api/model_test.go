@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -396,23 +395,7 @@ func (w *modelWorld) outcome(format string, args ...any) {
 // send calls the handler in-process, as the holder of token, in org ("" for none).
 func (w *modelWorld) send(token, org, method, path, body string) response {
 	w.requests.Add(1)
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if org != "" {
-		req.Header.Set(api.OrgHeader, org)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	w.h.ServeHTTP(rec, req)
-	out := response{status: rec.Code, raw: rec.Body.String()}
-	if out.raw != "" {
-		if err := json.Unmarshal(rec.Body.Bytes(), &out.body); err != nil {
-			out.status = -1 // never expected: the disagreement shows the raw answer
-		}
-	}
-	return out
+	return decodedAnswer(serveInProcess(w.h, token, org, method, path, body))
 }
 
 func jsonBody(v any) string {

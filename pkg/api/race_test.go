@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,21 +152,7 @@ func newRaceRig(t *testing.T, e *env, wrap func(store.DB) store.DB) *raceRig {
 
 // send calls the handler in-process.
 func (r *raceRig) send(token, org, method, path, body string) response {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if org != "" {
-		req.Header.Set(api.OrgHeader, org)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	r.h.ServeHTTP(rec, req)
-	out := response{status: rec.Code, raw: rec.Body.String()}
-	if out.raw != "" && json.Unmarshal(rec.Body.Bytes(), &out.body) != nil {
-		out.status = -1 // never expected: the failure shows the raw answer
-	}
-	return out
+	return decodedAnswer(serveInProcess(r.h, token, org, method, path, body))
 }
 
 // The reference model.
@@ -1396,17 +1381,7 @@ func TestConflictInjectedAnswers409(t *testing.T) {
 // document.
 func (r *raceRig) sendValidated(t *testing.T, token, org, method, path, body string) response {
 	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	if org != "" {
-		req.Header.Set(api.OrgHeader, org)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	r.h.ServeHTTP(rec, req)
-	res := rec.Result()
+	res := serveInProcess(r.h, token, org, method, path, body).Result()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -174,14 +174,8 @@ func TestRoundTripBudgets(t *testing.T) {
 	ctx := t.Context()
 
 	const email, pw = "budget@example.com", "Budget-password-2026"
-	sub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, email, pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, email, pw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	login := newLogin(t, stack, poolID, clientID, email, pw)
+	sub, token := login.id, login.token
 	verifier, err := auth.NewVerifier(ctx, auth.VerifierConfig{Issuer: stack.CognitoIssuer(poolID), ClientID: clientID})
 	if err != nil {
 		t.Fatal(err)
@@ -295,14 +289,8 @@ func TestRoundTripBudgets(t *testing.T) {
 	// client share, within the same budget of two waves, the access check included.
 	t.Run("guest reads", func(t *testing.T) {
 		const guestEmail = "budget-guest@example.com"
-		guestSub, err := localstack.CreateUser(ctx, stack.Cognito(), poolID, guestEmail, pw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		guestToken, _, err := localstack.SignIn(ctx, stack.Cognito(), clientID, guestEmail, pw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		guest := newLogin(t, stack, poolID, clientID, guestEmail, pw)
+		guestSub, guestToken := guest.id, guest.token
 		w := budgetSeed(t, seedStore, admin)
 		now := time.Now().UTC()
 		if err := seedStore.PutMembership(ctx, casescribe.Membership{OrgID: w.orgID, OrgName: "Budget LLP", UserID: guestSub,

@@ -33,11 +33,11 @@ func CheckExpiry(expiresAt, now time.Time) error {
 // Current returns what g still opens at now: the entries of shares that have ended are gone.
 func Current(g casescribe.Grant, now time.Time) casescribe.Grant {
 	out := casescribe.Grant{ClientID: g.ClientID, Cases: make(map[string]casescribe.CaseGrant, len(g.Cases))}
-	if g.ClientShareID != "" && !ended(g.ClientShareExpiresAt, now) {
+	if g.ClientShareID != "" && !casescribe.Ended(g.ClientShareExpiresAt, now) {
 		out.ClientShareID, out.ClientShareExpiresAt = g.ClientShareID, g.ClientShareExpiresAt
 	}
 	for id, cg := range g.Cases {
-		if !ended(cg.ExpiresAt, now) {
+		if !casescribe.Ended(cg.ExpiresAt, now) {
 			out.Cases[id] = cg
 		}
 	}
@@ -71,8 +71,4 @@ func CurrentShares(shares []casescribe.Share, now time.Time) []casescribe.Share 
 func ReminderDue(sh casescribe.Share, now time.Time) bool {
 	return !sh.ExpiresAt.IsZero() && !sh.Expired(now) && sh.ExpiresAt.Sub(now) <= ReminderLead &&
 		!sh.RemindedFor.Equal(sh.ExpiresAt)
-}
-
-func ended(expiresAt, now time.Time) bool {
-	return !expiresAt.IsZero() && !now.Before(expiresAt)
 }

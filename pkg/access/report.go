@@ -48,6 +48,12 @@ func ShareOpens(m casescribe.Membership, sh casescribe.Share, k casescribe.Case,
 	return time.Time{}, false
 }
 
+// OpensCase reports whether sh, a share of k's client, opens k: a client share opens every
+// case of its client, a case share its own case.
+func OpensCase(sh casescribe.Share, k casescribe.Case) bool {
+	return sh.ClientID == k.ClientID && (sh.Scope == casescribe.ScopeClient || (sh.Scope == casescribe.ScopeCase && sh.CaseID == k.ID))
+}
+
 // memberCaller is the person of m as a caller in m's organization.
 func memberCaller(m casescribe.Membership) casescribe.Caller {
 	return casescribe.Caller{UserID: m.UserID, OrgID: m.OrgID, Role: m.Role, Email: m.Email, Name: m.Name}

@@ -74,3 +74,21 @@ func TestShareOpens(t *testing.T) {
 		}
 	}
 }
+
+func TestOpensCase(t *testing.T) {
+	knee := casescribe.Case{ID: "knee", ClientID: "smith"}
+	for _, tt := range []struct {
+		name string
+		sh   casescribe.Share
+		want bool
+	}{
+		{"its case", casescribe.Share{Scope: casescribe.ScopeCase, ClientID: "smith", CaseID: "knee"}, true},
+		{"another case", casescribe.Share{Scope: casescribe.ScopeCase, ClientID: "smith", CaseID: "back"}, false},
+		{"its client", casescribe.Share{Scope: casescribe.ScopeClient, ClientID: "smith"}, true},
+		{"another client", casescribe.Share{Scope: casescribe.ScopeClient, ClientID: "doe"}, false},
+	} {
+		if got := OpensCase(tt.sh, knee); got != tt.want {
+			t.Errorf("%s: OpensCase = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

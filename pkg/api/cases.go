@@ -260,7 +260,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, c casescribe.Ca
 		if errShares != nil {
 			return errShares
 		}
-		n := shareBadge(shares, k.ID)
+		n := shareBadge(shares, k)
 		out.ShareCount = &n
 	}
 	writeJSON(w, http.StatusOK, out)

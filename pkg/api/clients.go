@@ -221,7 +221,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request, c casescribe.
 		}
 		ref := caseRefJSON{ID: k.ID, Name: k.Name}
 		if c.Role.Staff() {
-			n := shareBadge(shares, k.ID)
+			n := shareBadge(shares, k)
 			ref.ShareCount = &n
 		}
 		detail.Cases = append(detail.Cases, ref)

@@ -41,10 +41,10 @@ func (s *Server) currentShares(shares []casescribe.Share, err error) ([]casescri
 }
 
 // shareBadge counts the shares among a client's that open the case: the "Share · 2" badge.
-func shareBadge(clientShares []casescribe.Share, caseID string) int {
+func shareBadge(clientShares []casescribe.Share, k casescribe.Case) int {
 	n := 0
 	for _, sh := range clientShares {
-		if sh.Scope == casescribe.ScopeClient || sh.CaseID == caseID {
+		if access.OpensCase(sh, k) {
 			n++
 		}
 	}
@@ -84,7 +84,7 @@ func (s *Server) clearEnded(ctx context.Context, sh casescribe.Share) (cleared b
 	now := s.now()
 	var ended []string
 	blocks := func(id string, end time.Time) bool {
-		if end.IsZero() || now.Before(end) {
+		if !casescribe.Ended(end, now) {
 			return true // current: a real conflict
 		}
 		ended = append(ended, id)

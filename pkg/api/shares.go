@@ -214,7 +214,7 @@ func (s *Server) listCaseShares(w http.ResponseWriter, r *http.Request, c casesc
 	}
 	out := caseSharesJSON{People: []shareJSON{}, EligibleGuests: []guestRefJSON{}}
 	for _, sh := range shares {
-		if sh.Scope == casescribe.ScopeClient || sh.CaseID == k.ID {
+		if access.OpensCase(sh, k) {
 			out.People = append(out.People, newShareJSON(sh).withViewName(viewNames))
 		}
 	}

@@ -190,7 +190,13 @@ type Share struct {
 
 // Expired reports whether the share no longer opens anything at now: its end is now or past.
 func (s Share) Expired(now time.Time) bool {
-	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+	return Ended(s.ExpiresAt, now)
+}
+
+// Ended reports whether access ending at expiresAt (zero: never) has ended at now: from the
+// very instant of its end.
+func Ended(expiresAt, now time.Time) bool {
+	return !expiresAt.IsZero() && !now.Before(expiresAt)
 }
 
 // Opened is when the share began opening what it opens now: Since, or CreatedAt for a share

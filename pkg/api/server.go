@@ -49,7 +49,8 @@ type Store interface {
 	GuestGrants(ctx context.Context, orgID, guestID string) ([]casescribe.Grant, error)
 	GetShare(ctx context.Context, orgID, shareID string) (casescribe.Share, error)
 	ClientShares(ctx context.Context, orgID, clientID string) ([]casescribe.Share, error)
-	CreateShare(ctx context.Context, sh casescribe.Share) error
+	// CreateShareFrom stores a share made from case fromCaseID's Share dialog (see store).
+	CreateShareFrom(ctx context.Context, sh casescribe.Share, fromCaseID string) error
 	RemoveShare(ctx context.Context, sh casescribe.Share) error
 	GetShares(ctx context.Context, orgID string, ids []string) ([]casescribe.Share, error)
 	OrgShares(ctx context.Context, orgID string) ([]casescribe.Share, error)

@@ -165,7 +165,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 	record := func() context.Context {
 		return s.shareAudited(r, c, audit.ShareCreate, sh, nil, nil, audit.ShareState(sh))
 	}
-	err = s.store.CreateShare(record(), sh)
+	err = s.store.CreateShareFrom(record(), sh, k.ID)
 	if casescribe.ErrorCode(err) == casescribe.ECONFLICT {
 		// The guest may still hold, in the store, a share that has ended and opens nothing:
 		// it gives way to the new one (a record serves one transaction: a new one for the
@@ -173,7 +173,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request, c casescrib
 		if cleared, errClear := s.clearEnded(r.Context(), sh); errClear != nil {
 			return errClear
 		} else if cleared {
-			err = s.store.CreateShare(record(), sh)
+			err = s.store.CreateShareFrom(record(), sh, k.ID)
 		}
 	}
 	if err != nil {

@@ -458,6 +458,11 @@ var writeScenarios = map[string]writeScenario{
 	"RemoveShare": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		return s.RemoveShare(ctx, fx.share)
 	}},
+	"CreateShareFrom": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
+		sh := fx.clientShare
+		sh.ID, sh.GuestID, sh.GuestName, sh.GuestEmail, sh.ClientID = fx.newShare, fx.guest.UserID, fx.guest.Name, fx.guest.Email, fx.c2.ID
+		return s.CreateShareFrom(ctx, sh, fx.k3.ID)
+	}},
 	"MarkReminded": {op: func(ctx context.Context, s *Store, fx *conflictFixture) error {
 		return s.MarkReminded(ctx, fx.clientShare)
 	}},

@@ -174,6 +174,14 @@ var (
 // ECONFLICT if the guest already holds this access (or the whole client's), if a client share
 // meets existing case shares, or if the guest or the case changed meanwhile.
 func (s *Store) CreateShare(ctx context.Context, sh casescribe.Share) error {
+	return s.CreateShareFrom(ctx, sh, "")
+}
+
+// CreateShareFrom is CreateShare for a share made from the Share dialog of case fromCaseID:
+// a client share is then made only if that case still exists in the share's client, so that a
+// share made from a case deleted meanwhile is refused (ENOTFOUND) as it would be once the
+// deletion is seen. A case share is conditioned on its case already.
+func (s *Store) CreateShareFrom(ctx context.Context, sh casescribe.Share, fromCaseID string) error {
 	put, err := s.put(newShareItem(sh))
 	if err != nil {
 		return err
@@ -201,12 +209,24 @@ func (s *Store) CreateShare(ctx context.Context, sh casescribe.Share) error {
 		return err
 	}
 	items := append([]types.TransactWriteItem{{Put: put}, {Update: member}, {Update: target}, {Update: grant}}, views...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append(items, chats...)})
+	items = append(items, chats...)
+	fromCase := -1
+	if sh.Scope == casescribe.ScopeClient && fromCaseID != "" {
+		cc, err := s.caseCheck(sh.OrgID, fromCaseID, sh.ClientID)
+		if err != nil {
+			return err
+		}
+		fromCase = len(items)
+		items = append(items, types.TransactWriteItem{ConditionCheck: cc})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	var tce *types.TransactionCanceledException
 	switch {
+	case fromCase >= 0 && conditionFailed(err, fromCase):
+		return casescribe.Errorf(casescribe.ENOTFOUND, "Case not found.")
 	case viewFailed(err, 4, len(views)):
 		return errNoSuchView
-	case viewFailed(err, len(items), len(chats)):
+	case viewFailed(err, 4+len(views), len(chats)):
 		return errNoSuchChat
 	case conditionFailed(err, 1):
 		return casescribe.Errorf(casescribe.ECONFLICT, "This guest's membership changed meanwhile; reload and try again.")

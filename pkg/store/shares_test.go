@@ -77,3 +77,36 @@ func newGuest(t *testing.T, s *store.Store, org casescribe.Organization) casescr
 	}
 	return guest
 }
+
+// A client share made from a case's Share dialog is refused once that case is gone, as the
+// request would be had it read the case a moment later.
+func TestClientShareFromADeletedCase(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	org, _ := newOrg(t, s, "Firm")
+	guest := newGuest(t, s, org)
+	smith := casescribe.Client{OrgID: org.ID, ID: id(), Name: "Smith"}
+	if err := s.CreateClient(ctx, smith); err != nil {
+		t.Fatal(err)
+	}
+	knee := casescribe.Case{OrgID: org.ID, ID: id(), ClientID: smith.ID, Name: "Knee"}
+	back := casescribe.Case{OrgID: org.ID, ID: id(), ClientID: smith.ID, Name: "Back"}
+	for _, k := range []casescribe.Case{knee, back} {
+		if err := s.CreateCase(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteCase(ctx, org.ID, smith.ID, knee.ID); err != nil {
+		t.Fatal(err)
+	}
+	sh := casescribe.Share{OrgID: org.ID, ID: id(), GuestID: guest.UserID, Scope: casescribe.ScopeClient, ClientID: smith.ID, Version: 1}
+	if err := s.CreateShareFrom(ctx, sh, knee.ID); casescribe.ErrorCode(err) != casescribe.ENOTFOUND {
+		t.Errorf("client share from a deleted case: %v, want not found", err)
+	}
+	if grants, err := s.GuestGrants(ctx, org.ID, guest.UserID); err != nil || len(grants) != 0 {
+		t.Errorf("grants after the refusal = %+v, %v; want none", grants, err)
+	}
+	if err := s.CreateShareFrom(ctx, sh, back.ID); err != nil {
+		t.Errorf("client share from a case that exists: %v", err)
+	}
+}
